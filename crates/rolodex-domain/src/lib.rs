@@ -12,6 +12,7 @@ pub mod ids;
 pub mod name;
 pub mod phone;
 pub mod ports;
+pub mod matching;
 pub mod raw;
 
 pub use contact::{Address, Birthday, Contact, ContactFields, ContactPhone, ContactStatus, IncomingContact, PhoneKind, Warning};

@@ -1,0 +1,1 @@
+//! Mock ghl server.

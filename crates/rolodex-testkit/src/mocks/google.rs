@@ -1,0 +1,1 @@
+//! Mock google server.

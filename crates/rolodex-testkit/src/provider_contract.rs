@@ -1,0 +1,1 @@
+//! Contract suites for the `ContactSource` and `ContactSink` ports, run against every adapter.

@@ -1,0 +1,1 @@
+//! In-memory fakes of the storage ports and the storage contract suites.
