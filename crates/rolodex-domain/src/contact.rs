@@ -101,7 +101,12 @@ impl Birthday {
     /// # Errors
     /// [`BirthdayError`] for an impossible date.
     pub fn new(year: Option<i32>, month: u8, day: u8) -> Result<Self, BirthdayError> {
-        let bad = || BirthdayError(format!("{}-{month:02}-{day:02}", year.map_or_else(|| "--".to_owned(), |y| format!("{y:04}"))));
+        let bad = || {
+            BirthdayError(format!(
+                "{}-{month:02}-{day:02}",
+                year.map_or_else(|| "--".to_owned(), |y| format!("{y:04}"))
+            ))
+        };
         let m = time::Month::try_from(month).map_err(|_| bad())?;
         let max = time::util::days_in_month(m, year.unwrap_or(2000));
         if day == 0 || day > max || year.is_some_and(|y| !(1800..=2200).contains(&y)) {

@@ -37,17 +37,56 @@ pub struct EmailAddress(String);
 
 /// Domains of free-mail providers: a shared domain there says nothing about a shared employer.
 pub const FREE_MAIL_DOMAINS: &[&str] = &[
-    "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "hotmail.co.uk", "live.com",
-    "live.com.au", "msn.com", "yahoo.com", "yahoo.com.au", "yahoo.co.uk", "ymail.com", "icloud.com",
-    "me.com", "mac.com", "aol.com", "proton.me", "protonmail.com", "gmx.com", "gmx.de", "gmx.net",
-    "web.de", "mail.com", "zoho.com", "yandex.com", "yandex.ru", "fastmail.com", "bigpond.com",
-    "bigpond.net.au", "optusnet.com.au", "qq.com", "163.com", "t-online.de",
+    "gmail.com",
+    "googlemail.com",
+    "outlook.com",
+    "hotmail.com",
+    "hotmail.co.uk",
+    "live.com",
+    "live.com.au",
+    "msn.com",
+    "yahoo.com",
+    "yahoo.com.au",
+    "yahoo.co.uk",
+    "ymail.com",
+    "icloud.com",
+    "me.com",
+    "mac.com",
+    "aol.com",
+    "proton.me",
+    "protonmail.com",
+    "gmx.com",
+    "gmx.de",
+    "gmx.net",
+    "web.de",
+    "mail.com",
+    "zoho.com",
+    "yandex.com",
+    "yandex.ru",
+    "fastmail.com",
+    "bigpond.com",
+    "bigpond.net.au",
+    "optusnet.com.au",
+    "qq.com",
+    "163.com",
+    "t-online.de",
 ];
 
 /// Providers that document `+tag` sub-addressing (deliver `a+x@d` to `a@d`).
 const PLUS_TAG_DOMAINS: &[&str] = &[
-    "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "msn.com",
-    "icloud.com", "me.com", "mac.com", "fastmail.com", "proton.me", "protonmail.com", "yahoo.com",
+    "gmail.com",
+    "googlemail.com",
+    "outlook.com",
+    "hotmail.com",
+    "live.com",
+    "msn.com",
+    "icloud.com",
+    "me.com",
+    "mac.com",
+    "fastmail.com",
+    "proton.me",
+    "protonmail.com",
+    "yahoo.com",
 ];
 
 impl EmailAddress {
@@ -123,12 +162,11 @@ impl EmailAddress {
     #[must_use]
     pub fn matching_key(&self) -> String {
         let (mut local, mut domain) = (self.local_part(), self.domain());
-        if PLUS_TAG_DOMAINS.contains(&domain) {
-            if let Some((base, _tag)) = local.split_once('+') {
-                if !base.is_empty() {
-                    local = base;
-                }
-            }
+        if PLUS_TAG_DOMAINS.contains(&domain)
+            && let Some((base, _tag)) = local.split_once('+')
+            && !base.is_empty()
+        {
+            local = base;
         }
         if domain == "googlemail.com" {
             domain = "gmail.com";

@@ -9,13 +9,15 @@
 pub mod contact;
 pub mod email;
 pub mod ids;
+pub mod matching;
 pub mod name;
 pub mod phone;
 pub mod ports;
-pub mod matching;
 pub mod raw;
 
-pub use contact::{Address, Birthday, Contact, ContactFields, ContactPhone, ContactStatus, IncomingContact, PhoneKind, Warning};
+pub use contact::{
+    Address, Birthday, Contact, ContactFields, ContactPhone, ContactStatus, IncomingContact, PhoneKind, Warning,
+};
 pub use email::EmailAddress;
 pub use ids::*;
 pub use phone::{PhoneE164, Region};

@@ -8,12 +8,31 @@ use std::sync::OnceLock;
 use serde::{Deserialize, Serialize};
 
 const HONORIFICS: &[&str] = &[
-    "mr", "mrs", "ms", "miss", "mx", "dr", "prof", "professor", "sir", "dame", "lady", "lord",
-    "rev", "revd", "fr", "hon", "herr", "frau", "mme", "mlle", "m",
+    "mr",
+    "mrs",
+    "ms",
+    "miss",
+    "mx",
+    "dr",
+    "prof",
+    "professor",
+    "sir",
+    "dame",
+    "lady",
+    "lord",
+    "rev",
+    "revd",
+    "fr",
+    "hon",
+    "herr",
+    "frau",
+    "mme",
+    "mlle",
+    "m",
 ];
 const SUFFIXES: &[&str] = &[
-    "jr", "junior", "sr", "senior", "ii", "iii", "iv", "v", "phd", "md", "esq", "dds", "cpa",
-    "mba", "jnr", "snr", "obe", "mbe", "ao", "am", "qc", "kc",
+    "jr", "junior", "sr", "senior", "ii", "iii", "iv", "v", "phd", "md", "esq", "dds", "cpa", "mba", "jnr", "snr",
+    "obe", "mbe", "ao", "am", "qc", "kc",
 ];
 
 /// A name split into normalised parts. Every part is lower case ASCII letters and spaces only
@@ -106,7 +125,8 @@ impl PersonName {
             let after_tokens: Vec<&str> = after_folded.split(' ').filter(|t| !t.is_empty()).collect();
             let after_is_suffix = !after_tokens.is_empty() && after_tokens.iter().all(|t| is_suffix(t));
             if !after_is_suffix && !after_tokens.is_empty() {
-                let mut family_tokens: Vec<String> = fold(before).split(' ').filter(|t| !t.is_empty()).map(str::to_owned).collect();
+                let mut family_tokens: Vec<String> =
+                    fold(before).split(' ').filter(|t| !t.is_empty()).map(str::to_owned).collect();
                 if family_tokens.len() > 1 && is_honorific(&family_tokens[0]) {
                     name.honorific = Some(family_tokens.remove(0));
                 }
@@ -150,12 +170,32 @@ impl PersonName {
                 name.given = (*first).to_owned();
                 // Family-name particles stay with the family name: "ludwig van beethoven".
                 let particle_at = middle.iter().position(|t| {
-                    matches!(*t, "van" | "von" | "de" | "der" | "den" | "da" | "di" | "del" | "la" | "le" | "du" | "dos" | "das" | "bin" | "al" | "ter" | "ten")
+                    matches!(
+                        *t,
+                        "van"
+                            | "von"
+                            | "de"
+                            | "der"
+                            | "den"
+                            | "da"
+                            | "di"
+                            | "del"
+                            | "la"
+                            | "le"
+                            | "du"
+                            | "dos"
+                            | "das"
+                            | "bin"
+                            | "al"
+                            | "ter"
+                            | "ten"
+                    )
                 });
                 match particle_at {
                     Some(i) => {
                         name.middle = middle[..i].join(" ");
-                        name.family = middle[i..].iter().chain(std::iter::once(last)).copied().collect::<Vec<_>>().join(" ");
+                        name.family =
+                            middle[i..].iter().chain(std::iter::once(last)).copied().collect::<Vec<_>>().join(" ");
                     }
                     None => {
                         name.middle = middle.join(" ");
@@ -239,7 +279,11 @@ mod tests {
 
     fn check(given: Option<&str>, family: Option<&str>, display: Option<&str>, expected: (&str, &str, &str)) {
         let n = PersonName::parse(given, family, display);
-        assert_eq!((n.given.as_str(), n.middle.as_str(), n.family.as_str()), expected, "{given:?} {family:?} {display:?}");
+        assert_eq!(
+            (n.given.as_str(), n.middle.as_str(), n.family.as_str()),
+            expected,
+            "{given:?} {family:?} {display:?}"
+        );
     }
 
     #[test]

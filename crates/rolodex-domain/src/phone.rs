@@ -86,10 +86,10 @@ impl PhoneE164 {
         // `0061...` / `011 61 ...` international prefixes: libphonenumber knows them per region,
         // but a `00` prefix is so common in exports that we accept it from any region.
         let digits_start = cleaned.trim_start();
-        if let Some(rest) = digits_start.strip_prefix("00") {
-            if rest.chars().next().is_some_and(|c| c.is_ascii_digit() && c != '0') {
-                cleaned = format!("+{rest}");
-            }
+        if let Some(rest) = digits_start.strip_prefix("00")
+            && rest.chars().next().is_some_and(|c| c.is_ascii_digit() && c != '0')
+        {
+            cleaned = format!("+{rest}");
         }
         let invalid = || PhoneError::Invalid {
             input: trimmed.to_owned(),

@@ -58,8 +58,12 @@ impl RawContact {
     #[must_use]
     pub fn into_incoming(self, region: Region) -> IncomingContact {
         let mut warnings = Vec::new();
-        let mut custom: BTreeMap<String, serde_json::Value> =
-            self.custom.into_iter().filter(|(_, v)| !v.trim().is_empty()).map(|(k, v)| (k, serde_json::Value::String(v))).collect();
+        let mut custom: BTreeMap<String, serde_json::Value> = self
+            .custom
+            .into_iter()
+            .filter(|(_, v)| !v.trim().is_empty())
+            .map(|(k, v)| (k, serde_json::Value::String(v)))
+            .collect();
         let mut keep_unparsed = |field: &str, value: &str, message: String, warnings: &mut Vec<Warning>| {
             warnings.push(Warning::new(field, message));
             let key = format!("unparsed.{field}");

@@ -3,6 +3,7 @@
 //! ([`provider_contract`]), and mock provider servers that behave like Graph, Google and
 //! GoHighLevel as `shared/design/provider-apis.md` describes ([`mocks`]). Never a normal dependency.
 
+pub mod generate;
 pub mod mocks;
 pub mod provider_contract;
 pub mod store;

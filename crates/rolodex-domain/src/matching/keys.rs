@@ -138,7 +138,8 @@ pub fn blocking_keys(fields: &ContactFields) -> Vec<BlockingKey> {
     for p in &fields.phones {
         keys.push(BlockingKey { kind: KeyKind::Phone, value: p.number.e164().to_owned() });
     }
-    let name = PersonName::parse(fields.given_name.as_deref(), fields.family_name.as_deref(), fields.display_name.as_deref());
+    let name =
+        PersonName::parse(fields.given_name.as_deref(), fields.family_name.as_deref(), fields.display_name.as_deref());
     let postcode = fields.address.postcode.as_deref().map(|p| crate::name::fold(p).replace(' ', ""));
     for value in name_keys(&name, fields.birthday.map(|b| b.to_string()), postcode.as_deref()) {
         keys.push(BlockingKey { kind: KeyKind::Name, value });
@@ -154,7 +155,15 @@ mod tests {
 
     #[test]
     fn soundex_codes() {
-        for (w, c) in [("robert", "R163"), ("rupert", "R163"), ("ashcraft", "A261"), ("tymczak", "T522"), ("pfister", "P236"), ("honeyman", "H555"), ("", "")] {
+        for (w, c) in [
+            ("robert", "R163"),
+            ("rupert", "R163"),
+            ("ashcraft", "A261"),
+            ("tymczak", "T522"),
+            ("pfister", "P236"),
+            ("honeyman", "H555"),
+            ("", ""),
+        ] {
             assert_eq!(soundex(w), c, "{w}");
         }
     }

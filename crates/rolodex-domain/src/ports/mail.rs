@@ -138,5 +138,9 @@ pub trait MailboxSource: Send + Sync + 'static {
     ///
     /// # Errors
     /// [`super::ProviderError`], as for [`super::ContactSource::fetch`].
-    async fn fetch_headers(&self, cursor: Option<&SyncCursor>, page: Option<&PageToken>) -> Result<MailboxPage, super::ProviderError>;
+    async fn fetch_headers(
+        &self,
+        cursor: Option<&SyncCursor>,
+        page: Option<&PageToken>,
+    ) -> Result<MailboxPage, super::ProviderError>;
 }

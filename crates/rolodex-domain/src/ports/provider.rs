@@ -155,7 +155,12 @@ pub trait ContactSink: Send + Sync + 'static {
     ///
     /// # Errors
     /// [`ProviderError`]; `NotFound` when the contact is gone, `Conflict` when the version moved on.
-    async fn update(&self, external_id: &str, expected_version: Option<&str>, fields: &ContactFields) -> Result<RemoteRef, ProviderError>;
+    async fn update(
+        &self,
+        external_id: &str,
+        expected_version: Option<&str>,
+        fields: &ContactFields,
+    ) -> Result<RemoteRef, ProviderError>;
 
     /// Deletes a contact. Deleting one that is already gone is `Ok`.
     ///

@@ -1,0 +1,1 @@
+//! A seeded generator of realistic contacts with known duplicates, for benchmarks and quality tests.
