@@ -6,7 +6,9 @@
 //! implement. It does no I/O: no tokio, no HTTP, no SQL, no files (a CI check enforces this).
 //! Values in, values out; imperfect input is data ([`contact::Warning`]), never a panic.
 
+pub mod conflict;
 pub mod contact;
+pub mod diff;
 pub mod email;
 pub mod ids;
 pub mod matching;
@@ -14,6 +16,9 @@ pub mod name;
 pub mod phone;
 pub mod ports;
 pub mod raw;
+
+#[cfg(test)]
+mod proptests;
 
 pub use contact::{
     Address, Birthday, Contact, ContactFields, ContactPhone, ContactStatus, IncomingContact, PhoneKind, Warning,

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::contact::ContactFields;
+use super::profile::MatchProfile;
 use crate::name::{PersonName, nickname_groups_of};
 
 /// What a key indexes.
@@ -131,17 +132,21 @@ pub fn name_keys(name: &PersonName, birthday: Option<String>, postcode: Option<&
 /// Every blocking key of a contact: its email matching keys, its E.164 numbers, and its name keys.
 #[must_use]
 pub fn blocking_keys(fields: &ContactFields) -> Vec<BlockingKey> {
-    let mut keys: Vec<BlockingKey> = Vec::new();
-    for e in &fields.emails {
-        keys.push(BlockingKey { kind: KeyKind::Email, value: e.matching_key() });
+    profile_keys(&MatchProfile::from_fields(fields))
+}
+
+/// The blocking keys of an already built profile (same result as [`blocking_keys`] on its fields).
+#[must_use]
+pub fn profile_keys(p: &MatchProfile) -> Vec<BlockingKey> {
+    let mut keys: Vec<BlockingKey> = Vec::with_capacity(p.email_keys.len() + p.phones.len() + 10);
+    for e in &p.email_keys {
+        keys.push(BlockingKey { kind: KeyKind::Email, value: e.clone() });
     }
-    for p in &fields.phones {
-        keys.push(BlockingKey { kind: KeyKind::Phone, value: p.number.e164().to_owned() });
+    for ph in &p.phones {
+        keys.push(BlockingKey { kind: KeyKind::Phone, value: ph.clone() });
     }
-    let name =
-        PersonName::parse(fields.given_name.as_deref(), fields.family_name.as_deref(), fields.display_name.as_deref());
-    let postcode = fields.address.postcode.as_deref().map(|p| crate::name::fold(p).replace(' ', ""));
-    for value in name_keys(&name, fields.birthday.map(|b| b.to_string()), postcode.as_deref()) {
+    let postcode = (!p.postcode.is_empty()).then_some(p.postcode.as_str());
+    for value in name_keys(&p.name, p.birthday.map(|b| b.to_string()), postcode) {
         keys.push(BlockingKey { kind: KeyKind::Name, value });
     }
     keys.sort();
