@@ -84,7 +84,7 @@ fn load(path: &Path, options: &CsvOptions, region: Region) -> Result<Loaded> {
         }
         loaded.ids.push(id);
         loaded.contacts.push(incoming);
-        if loaded.ids.len() % 1024 == 0 {
+        if loaded.ids.len().is_multiple_of(1024) {
             bar.set_position(reader.bytes_read());
         }
     }
@@ -175,7 +175,11 @@ pub fn run(args: &MatchArgs) -> Result<()> {
     };
 
     if let Some(p) = pairs.as_mut() {
-        if clusters.is_some() { p.write_record(["id_a", "id_b"]) } else { p.write_record(["existing_id", "incoming_id"]) }?;
+        if clusters.is_some() {
+            p.write_record(["id_a", "id_b"])
+        } else {
+            p.write_record(["existing_id", "incoming_id"])
+        }?;
     }
     for (i, mut decision) in decisions.into_iter().enumerate() {
         let matched = decision.matched_id.map(position_of);
@@ -189,12 +193,19 @@ pub fn run(args: &MatchArgs) -> Result<()> {
             *counts.entry("high confidence").or_default() += 1;
         }
         if let Some(out) = out.as_mut() {
-            write_decision(out, &incoming_ids[i], &decision, matched.map(|m| existing.ids[m].as_str()), &existing.ids, &d)?;
+            write_decision(
+                out,
+                &incoming_ids[i],
+                &decision,
+                matched.map(|m| existing.ids[m].as_str()),
+                &existing.ids,
+                &d,
+            )?;
         }
-        if let (Some(p), None, Some(m)) = (pairs.as_mut(), &clusters, matched) {
-            if matches!(decision.action, Action::Update | Action::Merge | Action::Skip) {
-                p.write_record([existing.ids[m].as_str(), incoming_ids[i].as_str()])?;
-            }
+        if let (Some(p), None, Some(m)) = (pairs.as_mut(), &clusters, matched)
+            && matches!(decision.action, Action::Update | Action::Merge | Action::Skip)
+        {
+            p.write_record([existing.ids[m].as_str(), incoming_ids[i].as_str()])?;
         }
     }
     if let (Some(p), Some(cluster_of)) = (pairs.as_mut(), &clusters) {

@@ -90,10 +90,19 @@ pub fn resolve(
                 ConflictPolicy::RemoteWins => rv,
                 ConflictPolicy::LocalWins => lv,
                 ConflictPolicy::NewestWins => {
-                    if local_at > remote_at { lv } else { rv }
+                    if local_at > remote_at {
+                        lv
+                    } else {
+                        rv
+                    }
                 }
                 ConflictPolicy::Ask => {
-                    conflicts.push(FieldConflict { field: key.clone(), base: b.cloned(), local: lv.cloned(), remote: rv.cloned() });
+                    conflicts.push(FieldConflict {
+                        field: key.clone(),
+                        base: b.cloned(),
+                        local: lv.cloned(),
+                        remote: rv.cloned(),
+                    });
                     lv
                 }
             }
@@ -153,7 +162,12 @@ mod tests {
 
     fn f(given: &str, company: &str, title: &str) -> ContactFields {
         let opt = |s: &str| (!s.is_empty()).then(|| s.to_owned());
-        ContactFields { given_name: opt(given), company: opt(company), job_title: opt(title), ..ContactFields::default() }
+        ContactFields {
+            given_name: opt(given),
+            company: opt(company),
+            job_title: opt(title),
+            ..ContactFields::default()
+        }
     }
 
     #[test]
@@ -161,7 +175,9 @@ mod tests {
         let base = f("Jane", "Acme", "CTO");
         let local = f("Jane", "Acme", "CEO"); // local changed the title
         let remote = f("Jane", "Acme Corp", "CTO"); // remote changed the company
-        for policy in [ConflictPolicy::RemoteWins, ConflictPolicy::LocalWins, ConflictPolicy::NewestWins, ConflictPolicy::Ask] {
+        for policy in
+            [ConflictPolicy::RemoteWins, ConflictPolicy::LocalWins, ConflictPolicy::NewestWins, ConflictPolicy::Ask]
+        {
             let r = resolve(Some(&base), &local, &remote, policy, None, None);
             assert_eq!(r.merged, f("Jane", "Acme Corp", "CEO"), "{policy:?}");
             assert_eq!(r.local_updates, vec!["company"]);

@@ -115,7 +115,12 @@ pub fn from_field_map(map: &BTreeMap<String, Value>) -> Result<ContactFields, se
     }
     obj.insert("address".into(), Value::Object(address));
     obj.insert("custom".into(), Value::Object(custom));
-    for (key, empty) in [("emails", Value::Array(vec![])), ("phones", Value::Array(vec![])), ("tags", Value::Array(vec![])), ("do_not_disturb", Value::Bool(false))] {
+    for (key, empty) in [
+        ("emails", Value::Array(vec![])),
+        ("phones", Value::Array(vec![])),
+        ("tags", Value::Array(vec![])),
+        ("do_not_disturb", Value::Bool(false)),
+    ] {
         obj.entry(key).or_insert(empty);
     }
     serde_json::from_value(Value::Object(obj))
@@ -143,10 +148,20 @@ pub fn diff(existing: &ContactFields, incoming: &ContactFields) -> ContactDiff {
             let xkeys: Vec<Value> = xs.iter().map(|v| set_key(key, v)).collect();
             let ykeys: Vec<Value> = ys.iter().map(|v| set_key(key, v)).collect();
             for y in ys.iter().filter(|y| !xkeys.contains(&set_key(key, y))) {
-                out.fields.push(FieldDiff { field: key.clone(), change: Change::Added, before: None, after: Some(y.clone()) });
+                out.fields.push(FieldDiff {
+                    field: key.clone(),
+                    change: Change::Added,
+                    before: None,
+                    after: Some(y.clone()),
+                });
             }
             for x in xs.iter().filter(|x| !ykeys.contains(&set_key(key, x))) {
-                out.fields.push(FieldDiff { field: key.clone(), change: Change::Removed, before: Some(x.clone()), after: None });
+                out.fields.push(FieldDiff {
+                    field: key.clone(),
+                    change: Change::Removed,
+                    before: Some(x.clone()),
+                    after: None,
+                });
             }
             continue;
         }
@@ -221,10 +236,15 @@ mod tests {
 
     #[test]
     fn diff_lists_scalars_and_set_elements() {
-        let existing = fields(serde_json::json!({"given_name": "Jane", "company": "Acme", "emails": ["jane@acme.io"], "tags": ["vip"], "address.city": "Sydney"}));
-        let incoming = fields(serde_json::json!({"given_name": "Janet", "job_title": "CEO", "emails": ["jane@acme.io", "jd@gmail.com"], "address.city": "Sydney"}));
+        let existing = fields(
+            serde_json::json!({"given_name": "Jane", "company": "Acme", "emails": ["jane@acme.io"], "tags": ["vip"], "address.city": "Sydney"}),
+        );
+        let incoming = fields(
+            serde_json::json!({"given_name": "Janet", "job_title": "CEO", "emails": ["jane@acme.io", "jd@gmail.com"], "address.city": "Sydney"}),
+        );
         let d = diff(&existing, &incoming);
-        let rendered: Vec<String> = d.fields.iter().map(|f| format!("{} {:?} {:?} -> {:?}", f.field, f.change, f.before, f.after)).collect();
+        let rendered: Vec<String> =
+            d.fields.iter().map(|f| format!("{} {:?} {:?} -> {:?}", f.field, f.change, f.before, f.after)).collect();
         expect![[r#"
             [
                 "company Removed Some(String(\"Acme\")) -> None",
@@ -241,13 +261,19 @@ mod tests {
 
     #[test]
     fn merge_policies() {
-        let existing = fields(serde_json::json!({"given_name": "Jane", "company": "Acme", "emails": ["jane@acme.io"], "do_not_disturb": true}));
-        let incoming = fields(serde_json::json!({"given_name": "Janet", "job_title": "CEO", "emails": ["jd@gmail.com"]}));
+        let existing = fields(
+            serde_json::json!({"given_name": "Jane", "company": "Acme", "emails": ["jane@acme.io"], "do_not_disturb": true}),
+        );
+        let incoming =
+            fields(serde_json::json!({"given_name": "Janet", "job_title": "CEO", "emails": ["jd@gmail.com"]}));
         let fill = merge(&existing, &incoming, MergePolicy::FillBlanks);
         assert_eq!(fill.given_name.as_deref(), Some("Jane"));
         assert_eq!(fill.job_title.as_deref(), Some("CEO"));
         assert_eq!(fill.company.as_deref(), Some("Acme"), "a missing incoming value never erases");
-        assert_eq!(fill.emails, vec![EmailAddress::parse("jane@acme.io").unwrap(), EmailAddress::parse("jd@gmail.com").unwrap()]);
+        assert_eq!(
+            fill.emails,
+            vec![EmailAddress::parse("jane@acme.io").unwrap(), EmailAddress::parse("jd@gmail.com").unwrap()]
+        );
         assert!(fill.do_not_disturb, "an opt-out is never cleared by a merge");
         let wins = merge(&existing, &incoming, MergePolicy::IncomingWins);
         assert_eq!(wins.given_name.as_deref(), Some("Janet"));

@@ -26,7 +26,14 @@ fn contact() -> impl Strategy<Value = ContactFields> {
         any::<bool>(),
     )
         .prop_map(|(given, family, emails, phones, company, birthday, tags, dnd)| {
-            let mut f = ContactFields { given_name: given, family_name: family, company, tags, do_not_disturb: dnd, ..ContactFields::default() };
+            let mut f = ContactFields {
+                given_name: given,
+                family_name: family,
+                company,
+                tags,
+                do_not_disturb: dnd,
+                ..ContactFields::default()
+            };
             for (local, domain) in emails {
                 f.add_email(EmailAddress::parse(&format!("{local}@{domain}")).unwrap());
             }

@@ -83,7 +83,14 @@ pub struct MatchPolicy {
 
 impl Default for MatchPolicy {
     fn default() -> Self {
-        Self { high_bits: 18.0, very_high_bits: 24.0, medium_bits: 12.0, review_bits: 6.0, ambiguity_bits: 4.0, prior_bits: 10.0 }
+        Self {
+            high_bits: 18.0,
+            very_high_bits: 24.0,
+            medium_bits: 12.0,
+            review_bits: 6.0,
+            ambiguity_bits: 4.0,
+            prior_bits: 10.0,
+        }
     }
 }
 
@@ -143,7 +150,12 @@ fn reasons_of(score: &PairScore) -> Vec<String> {
 /// Decides what to do with `incoming` given `candidates` (already found through the blocking index;
 /// their order does not matter: ties are broken by id so the result is deterministic).
 #[must_use]
-pub fn decide(incoming: &MatchProfile, candidates: &[Candidate<'_>], freqs: &Frequencies, policy: &MatchPolicy) -> Decision {
+pub fn decide(
+    incoming: &MatchProfile,
+    candidates: &[Candidate<'_>],
+    freqs: &Frequencies,
+    policy: &MatchPolicy,
+) -> Decision {
     let mut decision = Decision {
         action: Action::Create,
         matched_id: None,
@@ -200,8 +212,11 @@ pub fn decide(incoming: &MatchProfile, candidates: &[Candidate<'_>], freqs: &Fre
     decision.confidence = confidence;
     decision.warnings = warnings;
 
-    if let Some((second_id, second)) = scored.get(1).filter(|(_, s)| plausible(s, policy)) {
-        if decision.action != Action::Review && best.total - second.total < policy.ambiguity_bits {
+    if let Some((second_id, second)) = scored.get(1).filter(|(_, s)| plausible(s, policy))
+        && decision.action != Action::Review
+        && best.total - second.total < policy.ambiguity_bits
+    {
+        {
             decision.action = Action::Review;
             decision.confidence = Confidence::Low;
             decision.warnings.push(format!(

@@ -138,7 +138,8 @@ mod tests {
         b.add(2, &[k(KeyKind::Name, "common")]);
         let idx = b.build(BlockLimits { max_name_block: 2, max_identifier_block: 5 });
         let mut out = vec![];
-        let skipped = idx.candidates(&[k(KeyKind::Email, "a@x.io"), k(KeyKind::Name, "common"), k(KeyKind::Name, "rare")], &mut out);
+        let skipped = idx
+            .candidates(&[k(KeyKind::Email, "a@x.io"), k(KeyKind::Name, "common"), k(KeyKind::Name, "rare")], &mut out);
         assert_eq!(out, vec![0, 1]);
         assert_eq!(skipped, 1);
         // An email and a name key with the same text are different keys.

@@ -5,8 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::contact::ContactFields;
 use super::profile::MatchProfile;
+use crate::contact::ContactFields;
 use crate::name::{PersonName, nickname_groups_of};
 
 /// What a key indexes.

@@ -45,7 +45,12 @@ fn run_parallel<T: Send>(n: usize, threads: usize, f: impl Fn(usize) -> T + Sync
 impl Linker {
     /// Builds the index over `existing` using `threads` threads for key hashing.
     #[must_use]
-    pub fn build(existing: Vec<(ContactId, MatchProfile)>, policy: MatchPolicy, limits: BlockLimits, threads: usize) -> Self {
+    pub fn build(
+        existing: Vec<(ContactId, MatchProfile)>,
+        policy: MatchPolicy,
+        limits: BlockLimits,
+        threads: usize,
+    ) -> Self {
         let (ids, profiles): (Vec<ContactId>, Vec<MatchProfile>) = existing.into_iter().unzip();
         let freqs = Frequencies::from_profiles(&profiles);
         let hashed: Vec<Vec<(u64, u32)>> = run_parallel(profiles.len(), threads, |i| {
@@ -96,14 +101,18 @@ impl Linker {
     #[must_use]
     pub fn decide(&self, incoming: &MatchProfile, linked: Option<usize>) -> Decision {
         let mut positions = self.candidates(incoming);
-        if let Some(l) = linked.and_then(|l| u32::try_from(l).ok()) {
-            if !positions.contains(&l) {
-                positions.push(l);
-            }
+        if let Some(l) = linked.and_then(|l| u32::try_from(l).ok())
+            && !positions.contains(&l)
+        {
+            positions.push(l);
         }
         let candidates: Vec<Candidate<'_>> = positions
             .iter()
-            .map(|&p| Candidate { id: self.ids[p as usize], profile: &self.profiles[p as usize], linked: linked == Some(p as usize) })
+            .map(|&p| Candidate {
+                id: self.ids[p as usize],
+                profile: &self.profiles[p as usize],
+                linked: linked == Some(p as usize),
+            })
             .collect();
         decide(incoming, &candidates, &self.freqs, &self.policy)
     }
@@ -138,8 +147,12 @@ impl Linker {
             }
             // In a collection with duplicates, several strong candidates are the same cluster,
             // not an ambiguity: judge the best partner on its own.
-            if decision.action == Action::Review && decision.warnings.iter().any(|w| w.starts_with("several plausible")) {
-                if let Some(best) = decision.matched_id.and_then(|id| positions.iter().find(|&&j| self.ids[j as usize] == id)) {
+            if decision.action == Action::Review
+                && decision.warnings.iter().any(|w| w.starts_with("several plausible"))
+                && let Some(best) =
+                    decision.matched_id.and_then(|id| positions.iter().find(|&&j| self.ids[j as usize] == id))
+            {
+                {
                     let s = score_pair(p, &self.profiles[*best as usize], &self.freqs);
                     let (action, confidence, warnings) = classify(&s, &self.policy);
                     decision.action = action;

@@ -10,15 +10,52 @@ use crate::contact::{Birthday, ContactFields};
 use crate::name::{PersonName, fold};
 
 const LEGAL_SUFFIXES: &[&str] = &[
-    "pty", "ltd", "limited", "inc", "incorporated", "llc", "llp", "corp", "corporation", "co", "company", "gmbh",
-    "plc", "ag", "sa", "bv", "nv", "the", "pte", "srl", "kg",
+    "pty",
+    "ltd",
+    "limited",
+    "inc",
+    "incorporated",
+    "llc",
+    "llp",
+    "corp",
+    "corporation",
+    "co",
+    "company",
+    "gmbh",
+    "plc",
+    "ag",
+    "sa",
+    "bv",
+    "nv",
+    "the",
+    "pte",
+    "srl",
+    "kg",
 ];
 
 const STREET_TYPES: &[(&str, &str)] = &[
-    ("st", "street"), ("str", "street"), ("rd", "road"), ("ave", "avenue"), ("av", "avenue"), ("cres", "crescent"),
-    ("cr", "crescent"), ("pl", "place"), ("ct", "court"), ("crt", "court"), ("dr", "drive"), ("hwy", "highway"),
-    ("pde", "parade"), ("cct", "circuit"), ("tce", "terrace"), ("ln", "lane"), ("bvd", "boulevard"),
-    ("blvd", "boulevard"), ("cl", "close"), ("sq", "square"), ("gr", "grove"), ("esp", "esplanade"),
+    ("st", "street"),
+    ("str", "street"),
+    ("rd", "road"),
+    ("ave", "avenue"),
+    ("av", "avenue"),
+    ("cres", "crescent"),
+    ("cr", "crescent"),
+    ("pl", "place"),
+    ("ct", "court"),
+    ("crt", "court"),
+    ("dr", "drive"),
+    ("hwy", "highway"),
+    ("pde", "parade"),
+    ("cct", "circuit"),
+    ("tce", "terrace"),
+    ("ln", "lane"),
+    ("bvd", "boulevard"),
+    ("blvd", "boulevard"),
+    ("cl", "close"),
+    ("sq", "square"),
+    ("gr", "grove"),
+    ("esp", "esplanade"),
 ];
 
 /// A contact's comparable values. All strings are folded (lower-case ASCII, single spaces).
@@ -78,7 +115,11 @@ impl MatchProfile {
     /// Builds the profile of a contact's fields.
     #[must_use]
     pub fn from_fields(fields: &ContactFields) -> Self {
-        let name = PersonName::parse(fields.given_name.as_deref(), fields.family_name.as_deref(), fields.display_name.as_deref());
+        let name = PersonName::parse(
+            fields.given_name.as_deref(),
+            fields.family_name.as_deref(),
+            fields.display_name.as_deref(),
+        );
         let mut email_keys: Vec<String> = fields.emails.iter().map(|e| e.matching_key()).collect();
         email_keys.dedup();
         let mut company_domains: Vec<String> =
@@ -88,10 +129,10 @@ impl MatchProfile {
         let phones = fields.phones.iter().map(|p| p.number.e164().to_owned()).collect();
         let a = &fields.address;
         let (street_number, mut street) = a.street.as_deref().map(normalize_street).unwrap_or_default();
-        if street.is_empty() {
-            if let Some(s2) = a.street2.as_deref() {
-                street = normalize_street(s2).1;
-            }
+        if street.is_empty()
+            && let Some(s2) = a.street2.as_deref()
+        {
+            street = normalize_street(s2).1;
         }
         Self {
             name,

@@ -61,10 +61,8 @@ fn name_part_similarity(a: &str, b: &str) -> f64 {
     if a.contains(' ') || b.contains(' ') {
         // Multi-word: compare each word of the shorter against the best word of the longer.
         let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
-        let best: f64 = short
-            .split(' ')
-            .map(|w| long.split(' ').map(|x| jw(w, x)).fold(0.0, f64::max))
-            .fold(1.0, f64::min);
+        let best: f64 =
+            short.split(' ').map(|w| long.split(' ').map(|x| jw(w, x)).fold(0.0, f64::max)).fold(1.0, f64::min);
         return direct.max(best * 0.97);
     }
     direct
@@ -122,7 +120,11 @@ fn compare_names(a: &MatchProfile, b: &MatchProfile, freqs: &Frequencies, out: &
         out.name_weight = w;
         out.names_conflict = w < 0.0;
         if let Some(reason) = reason {
-            out.evidence.push(Evidence { field: "name", weight: w, reason: format!("{reason} (one side has a single name)") });
+            out.evidence.push(Evidence {
+                field: "name",
+                weight: w,
+                reason: format!("{reason} (one side has a single name)"),
+            });
         }
         return;
     }

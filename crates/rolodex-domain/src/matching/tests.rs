@@ -43,7 +43,8 @@ fn c(spec: &str) -> ContactFields {
 
 fn check(incoming: &str, existing: &[&str], expected: (Action, Option<usize>, Confidence), reason: &str) {
     let profiles: Vec<MatchProfile> = existing.iter().map(|e| MatchProfile::from_fields(&c(e))).collect();
-    let ids: Vec<ContactId> = (0..existing.len()).map(|i| ContactId::from_uuid(uuid::Uuid::from_u128(i as u128 + 1))).collect();
+    let ids: Vec<ContactId> =
+        (0..existing.len()).map(|i| ContactId::from_uuid(uuid::Uuid::from_u128(i as u128 + 1))).collect();
     let candidates: Vec<Candidate<'_>> =
         profiles.iter().zip(&ids).map(|(p, id)| Candidate { id: *id, profile: p, linked: false }).collect();
     let inc = MatchProfile::from_fields(&c(incoming));
@@ -64,7 +65,12 @@ fn email_rules() {
     // Names clearly disagree: a shared mailbox.
     check("Mark Lee <info@acme.io>", &["Jane Doe <info@acme.io>"], (Review, Some(0), Low), "shared mailbox");
     // Only the given name differs, family agrees: never unattended.
-    check("Sophie Procter <hp@acme.io> +61444063636", &["Hayley Procter <hp@acme.io> +61444063636"], (Merge, Some(0), Medium), "given names differ");
+    check(
+        "Sophie Procter <hp@acme.io> +61444063636",
+        &["Hayley Procter <hp@acme.io> +61444063636"],
+        (Merge, Some(0), Medium),
+        "given names differ",
+    );
     // A single word compared with both parts.
     check("Lipscombe <w.l@yahoo.com>", &["William Lipscombe <w.l@yahoo.com>"], (Update, Some(0), High), "single name");
 }
@@ -80,7 +86,12 @@ fn phone_and_name_rules() {
 
 #[test]
 fn company_rules_and_creates() {
-    check("Jane Doe <jane@gmail.com> @Acme_Pty_Ltd", &["Jane Doe <jd@yahoo.com> @ACME"], (Merge, Some(0), Medium), "same company");
+    check(
+        "Jane Doe <jane@gmail.com> @Acme_Pty_Ltd",
+        &["Jane Doe <jd@yahoo.com> @ACME"],
+        (Merge, Some(0), Medium),
+        "same company",
+    );
     check("Jane Doe <jane@acme.io>", &["Jane Doe <jd@acme.io>"], (Merge, Some(0), Medium), "same company domain");
     check("Jane Doe", &["Mark Lee <m@x.io>"], (Create, None, High), "too different");
     check("Jane Doe", &[], (Create, None, High), "no existing contact");
@@ -89,12 +100,22 @@ fn company_rules_and_creates() {
 
 #[test]
 fn birthdays_and_addresses() {
-    check("Jane Doe | 1980-01-02 | 12 smith st 2000", &["Jane Doe | 1980-01-02 | 12 smith street 2000"], (Update, Some(0), High), "same birthday");
+    check(
+        "Jane Doe | 1980-01-02 | 12 smith st 2000",
+        &["Jane Doe | 1980-01-02 | 12 smith street 2000"],
+        (Update, Some(0), High),
+        "same birthday",
+    );
     // Same name, different birthday: perhaps two people; a person decides.
     check("Jane Doe | 1980-01-02", &["Jane Doe | 1955-07-30"], (Review, Some(0), Low), "different birthdays");
     // Nothing but a different name and birthday: a new person.
     check("Mark Lee | 1980-01-02", &["Jane Doe | 1955-07-30"], (Create, None, High), "too different");
-    check("Jane Doe | 1980-01-02 | 12 smith st 2000", &["Jane Doe | 1980-01-20 | 12 smith st 2000"], (Update, Some(0), High), "one typo");
+    check(
+        "Jane Doe | 1980-01-02 | 12 smith st 2000",
+        &["Jane Doe | 1980-01-20 | 12 smith st 2000"],
+        (Update, Some(0), High),
+        "one typo",
+    );
 }
 
 #[test]
@@ -112,7 +133,8 @@ fn linked_candidate_is_definitive() {
     let p = MatchProfile::from_fields(&c("Someone Else"));
     let inc = MatchProfile::from_fields(&c("Jane Doe"));
     let id = ContactId::new_v7();
-    let d = decide(&inc, &[Candidate { id, profile: &p, linked: true }], &Frequencies::default(), &MatchPolicy::default());
+    let d =
+        decide(&inc, &[Candidate { id, profile: &p, linked: true }], &Frequencies::default(), &MatchPolicy::default());
     assert_eq!((d.action, d.matched_id, d.confidence), (Update, Some(id), High));
 }
 
