@@ -1,0 +1,98 @@
+//! `GhlContacts` against `GhlMock`.
+
+use std::sync::Arc;
+
+use rolodex_domain::Region;
+use rolodex_domain::ports::{ContactSink, ContactSource, FetchRequest, ProviderError};
+use rolodex_ghl::GhlContacts;
+use rolodex_http::{Auth, HttpConnection, MemoryTokenStore, OAuthConfig, OAuthSession, RecordingSleeper, TokenSet};
+use rolodex_testkit::mocks::ghl::{GhlMock, JOB_TITLE_FIELD, LOCATION_ID};
+use rolodex_testkit::provider_contract::{self, MockControl, sample_contact};
+use secrecy::SecretString;
+use serde_json::json;
+
+fn adapter(mock: &GhlMock) -> (GhlContacts, Arc<MemoryTokenStore>) {
+    let client = rolodex_http::build_client(&rolodex_http::ClientOptions::default()).unwrap();
+    let config = OAuthConfig::gohighlevel("64f0-lm3x9k", SecretString::from("secret"), "Location", None)
+        .with_token_url(url::Url::parse(&mock.token_url()).unwrap());
+    let mut tokens = TokenSet::from_refresh_token(SecretString::from(mock.refresh_token().unwrap()));
+    tokens.access_token = mock.access_token().map(SecretString::from);
+    let store = Arc::new(MemoryTokenStore::default());
+    let session = OAuthSession::new(client.clone(), config, tokens, store.clone());
+    let conn =
+        HttpConnection::new(client, Auth::OAuth(Arc::new(session))).with_sleeper(Arc::new(RecordingSleeper::default()));
+    (
+        GhlContacts::new(conn, LOCATION_ID, Region::parse("US").unwrap())
+            .with_base_url(mock.uri())
+            .with_job_title_field(JOB_TITLE_FIELD),
+        store,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn source_contract() {
+    let mock = GhlMock::start().await;
+    let (ghl, store) = adapter(&mock);
+    provider_contract::source_contract(&ghl, &mock).await;
+    assert!(!store.saved().is_empty(), "the rotated refresh token was saved");
+    assert!(store.needs_reauth().is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sink_contract() {
+    let mock = GhlMock::start().await;
+    let (ghl, _) = adapter(&mock);
+    provider_contract::sink_contract(&ghl, &ghl, &mock).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_through_ten_thousand_contacts() {
+    let mock = GhlMock::start().await;
+    let (ghl, _) = adapter(&mock);
+    provider_contract::paging_contract(&ghl, &mock, 10_000).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_upsert_and_duplicates() {
+    let mock = GhlMock::start().await;
+    let (ghl, _) = adapter(&mock);
+    let mut fields = sample_contact(1);
+    fields.address.street = Some("3535 1st St N".into());
+    fields.address.city = Some("Dolomite".into());
+    let created = ghl.create(&fields).await.unwrap();
+    let stored = mock.contact_json(&created.external_id).unwrap();
+    assert_eq!(stored["address1"], json!("3535 1st St N"));
+    assert_eq!(stored["locationId"], json!(LOCATION_ID));
+    let got = ghl.get(&created.external_id).await.unwrap();
+    assert_eq!(got.fields.address.city.as_deref(), Some("Dolomite"));
+    assert_eq!(got.fields.custom["ghl.locationId"], json!(LOCATION_ID));
+    match ghl.create(&fields).await {
+        Err(ProviderError::Duplicate { existing_id }) => {
+            assert_eq!(existing_id.as_deref(), Some(created.external_id.as_str()))
+        }
+        other => panic!("expected Duplicate, got {other:?}"),
+    }
+    let mut changed = fields.clone();
+    changed.company = Some("Upserted Ltd".into());
+    let (upserted, is_new) = ghl.upsert(&changed).await.unwrap();
+    assert!(!is_new);
+    assert_eq!(upserted.external_id, created.external_id);
+    let (other, is_new) = ghl.upsert(&sample_contact(2)).await.unwrap();
+    assert!(is_new);
+    assert_ne!(other.external_id, created.external_id);
+    assert!(matches!(ghl.get("nope").await, Err(ProviderError::NotFound(_))));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_contact_is_invalid_naming_the_field() {
+    let mock = GhlMock::start().await;
+    let (ghl, _) = adapter(&mock);
+    let ids = mock.seed((0..4).map(sample_contact).collect()).await;
+    let mut broken = mock.contact_json(&ids[3]).unwrap();
+    broken["dateUpdated"] = json!("not a date");
+    mock.overwrite_raw(&ids[3], broken);
+    match ghl.fetch(FetchRequest::Full).await {
+        Err(ProviderError::Invalid { field, .. }) => assert_eq!(field, "contacts[3].dateUpdated"),
+        other => panic!("expected Invalid, got {other:?}"),
+    }
+}
