@@ -146,6 +146,19 @@ fn errors_are_typed() {
         }
         other => panic!("expected Invalid, got {other:?}"),
     }
+    // A bad row on a later page names its line in the file.
+    let later = dir.join("later.csv");
+    std::fs::write(&later, "name,email\r\nA,a@x.io\r\nB,b@x.io\r\nC,\"c\r\n@x.io\"\r\nD,d@x.io,extra\r\n").unwrap();
+    let paged = FileSource::open(&later, CsvOptions::default()).unwrap().with_page_size(2);
+    let first = paged.fetch_blocking(FetchRequest::Full).unwrap();
+    match paged.fetch_blocking(FetchRequest::Page(first.next_page.unwrap())) {
+        Err(ProviderError::Invalid { field, message }) => {
+            assert_eq!(field, "line 6");
+            assert!(message.ends_with("line 6: expected 2 fields, found 3"), "{message}");
+        }
+        other => panic!("expected Invalid, got {other:?}"),
+    }
+
     let bad_token = source.fetch_blocking(FetchRequest::Page(PageToken("vcf:1:2:3:4:5:0".into())));
     assert!(matches!(bad_token, Err(ProviderError::Invalid { field, .. }) if field == "page token"));
 
