@@ -1,0 +1,145 @@
+//! `match-bench`: matches N incoming contacts (raw, as a provider sends them) against M existing
+//! ones (parsed, as the store holds them) and reports the split (index build, normalisation,
+//! comparison), peak memory, a fingerprint of every decision (identical on every run), the
+//! decisions' accuracy against the generator's truth, and the speed of the naive alternative
+//! (scoring every existing contact for each incoming one) measured on a sample in the same run.
+//!
+//! `cargo run --release -p rolodex-bench --bin match-bench -- --existing 1000000 --incoming 100000`
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use clap::Parser;
+use rolodex_bench::{Fingerprint, peak_rss_mib};
+use rolodex_domain::matching::index::BlockLimits;
+use rolodex_domain::matching::linker::Linker;
+use rolodex_domain::matching::{Action, Confidence, MatchPolicy, MatchProfile, score_pair};
+use rolodex_domain::{ContactFields, ContactId, Region};
+use rolodex_testkit::generate::{GeneratorConfig, generate};
+
+#[derive(Debug, Parser)]
+struct Args {
+    /// Existing contacts.
+    #[arg(long, default_value_t = 1_000_000)]
+    existing: usize,
+    /// Incoming contacts.
+    #[arg(long, default_value_t = 100_000)]
+    incoming: usize,
+    /// Share of incoming contacts that are variants of existing ones.
+    #[arg(long, default_value_t = 0.5)]
+    duplicate_rate: f64,
+    /// Generator seed.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Threads (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Incoming contacts to time the naive full scan on (0 to skip).
+    #[arg(long, default_value_t = 20)]
+    naive_sample: usize,
+}
+
+fn main() {
+    let args = Args::parse();
+    let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+    let region = Region::parse("AU").unwrap_or_default();
+    let t = Instant::now();
+    let generated = generate(&GeneratorConfig {
+        seed: args.seed,
+        existing: args.existing,
+        incoming: args.incoming,
+        duplicate_rate: args.duplicate_rate,
+    });
+    let (truth, incoming_raw) = (generated.truth, generated.incoming);
+    // The store holds parsed contacts: parse the existing ones outside the timed part.
+    let existing: Vec<ContactFields> = generated.existing.into_iter().map(|r| r.into_incoming(region).fields).collect();
+    eprintln!("generated {} existing + {} incoming in {:.1?}", existing.len(), incoming_raw.len(), t.elapsed());
+
+    // 1. Index build: profiles of the existing contacts, blocking keys, sorted index, frequencies.
+    let t = Instant::now();
+    let profiles: Vec<(ContactId, MatchProfile)> = existing
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (ContactId::from_uuid(uuid::Uuid::from_u128(i as u128 + 1)), MatchProfile::from_fields(f)))
+        .collect();
+    let naive_targets: Vec<MatchProfile> = if args.naive_sample > 0 { profiles.iter().map(|(_, p)| p.clone()).collect() } else { vec![] };
+    let linker = Linker::build(profiles, MatchPolicy::default(), BlockLimits::default(), threads);
+    let index_build = t.elapsed();
+
+    // 2. Normalisation: raw incoming -> parsed contact -> profile.
+    let t = Instant::now();
+    let incoming: Vec<MatchProfile> =
+        incoming_raw.iter().map(|r| MatchProfile::from_fields(&r.clone().into_incoming(region).fields)).collect();
+    let normalisation = t.elapsed();
+
+    // 3. Comparison: candidates from the index, scoring, decisions.
+    let t = Instant::now();
+    let decisions = linker.decide_all(&incoming, threads);
+    let comparison = t.elapsed();
+    let total = index_build + normalisation + comparison;
+
+    let mut fp = Fingerprint::default();
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for d in &decisions {
+        fp.add(d.action.as_str().as_bytes());
+        fp.add(&d.matched_id.map_or(0, |id| id.as_uuid().as_u128()).to_le_bytes());
+        fp.add(&d.bits.to_bits().to_le_bytes());
+        *counts.entry(d.action.as_str()).or_default() += 1;
+    }
+    // Accuracy against the generator's truth.
+    let truth: HashMap<usize, usize> = truth.into_iter().collect();
+    let (mut linked, mut linked_ok, mut high, mut high_ok) = (0usize, 0usize, 0usize, 0usize);
+    for (i, d) in decisions.iter().enumerate() {
+        let Some(m) = d.matched_id.filter(|_| matches!(d.action, Action::Update | Action::Merge)) else { continue };
+        let pos = usize::try_from(m.as_uuid().as_u128()).unwrap_or(usize::MAX) - 1;
+        let ok = truth.get(&i) == Some(&pos);
+        linked += 1;
+        linked_ok += usize::from(ok);
+        if d.confidence == Confidence::High {
+            high += 1;
+            high_ok += usize::from(ok);
+        }
+    }
+    let pct = |a: usize, b: usize| if b == 0 { 100.0 } else { 100.0 * a as f64 / b as f64 };
+
+    println!("existing: {}  incoming: {}  threads: {threads}", existing.len(), incoming.len());
+    println!("index build:   {:>8.2} s  ({} index entries)", index_build.as_secs_f64(), linker.index_len());
+    println!("normalisation: {:>8.2} s", normalisation.as_secs_f64());
+    println!("comparison:    {:>8.2} s", comparison.as_secs_f64());
+    println!("total:         {:>8.2} s  ({:.0} incoming/s end to end)", total.as_secs_f64(), incoming.len() as f64 / total.as_secs_f64());
+    println!("peak memory:   {:>8.0} MiB (whole process, generator data included)", peak_rss_mib().unwrap_or(f64::NAN));
+    let mut c: Vec<_> = counts.into_iter().collect();
+    c.sort();
+    println!("decisions:     {c:?}");
+    println!("fingerprint:   {:016x}", fp.value());
+    println!(
+        "accuracy:      linked precision {:.4} ({linked_ok}/{linked}), recall {:.4} ({linked_ok}/{}), high-confidence precision {:.4} ({high_ok}/{high})",
+        pct(linked_ok, linked) / 100.0,
+        pct(linked_ok, truth.len()) / 100.0,
+        truth.len(),
+        pct(high_ok, high) / 100.0
+    );
+
+    if args.naive_sample > 0 {
+        // The obvious alternative: score every existing contact for each incoming one.
+        let sample = &incoming[..args.naive_sample.min(incoming.len())];
+        let t = Instant::now();
+        let mut best = 0.0f64;
+        for p in sample {
+            for q in &naive_targets {
+                best = best.max(score_pair(p, q, linker.frequencies()).total);
+            }
+        }
+        let per_incoming = t.elapsed().as_secs_f64() / sample.len() as f64;
+        let naive_total = per_incoming * incoming.len() as f64;
+        let ours_per_incoming = comparison.as_secs_f64() * threads as f64 / incoming.len() as f64;
+        println!(
+            "naive scan:    {:.3} s per incoming on one thread (best score {best:.1}) -> {:.0} s for all {} on one thread; indexed: {:.6} s per incoming per thread; ratio {:.0}x",
+            per_incoming,
+            naive_total,
+            incoming.len(),
+            ours_per_incoming,
+            per_incoming / ours_per_incoming
+        );
+    }
+}

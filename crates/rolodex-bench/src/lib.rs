@@ -1,0 +1,35 @@
+//! Helpers shared by the benchmark binaries in `src/bin/`: peak memory and a stable hash.
+
+/// Peak resident memory of this process (VmHWM) in MiB, when the OS tells (Linux).
+#[must_use]
+pub fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+/// FNV-1a, for fingerprinting outputs (identical output, identical hash).
+#[derive(Debug, Clone, Copy)]
+pub struct Fingerprint(u64);
+
+impl Default for Fingerprint {
+    fn default() -> Self {
+        Self(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Fingerprint {
+    /// Adds bytes.
+    pub fn add(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    /// The hash so far.
+    #[must_use]
+    pub fn value(&self) -> u64 {
+        self.0
+    }
+}

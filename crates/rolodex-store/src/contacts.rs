@@ -1,0 +1,678 @@
+//! [`ContactStore`] and [`LinkStore`]: contact rows plus their index rows (emails by matching key,
+//! phones by E.164, blocking keys), refreshed in the same transaction as every write; and the
+//! batched helpers the apply path shares.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use async_trait::async_trait;
+use diesel::prelude::*;
+use diesel::upsert::excluded;
+use diesel_async::RunQueryDsl;
+use rolodex_domain::matching::{BlockingKey, KeyKind, blocking_keys};
+use rolodex_domain::ports::storage::{
+    ContactQuery, ContactStore, ContactStoreError, LinkStore, NewContact, NewJob, ProviderLink, page_size,
+};
+use rolodex_domain::{ConnectionId, Contact, ContactFields, ContactId, ContactStatus, OrgId, PhoneKind};
+use time::PrimitiveDateTime;
+
+use crate::backend::{Conn, each, insert_batch, read, tx};
+use crate::error::{DbError, DbResult};
+use crate::schema::{connections, contact_emails, contact_keys, contact_phones, contacts, provider_links};
+use crate::{Store, from_db, json, parse_id, to_db, unjson};
+
+/// Rows per multi-row INSERT: keeps every statement under both backends' bind-parameter limits.
+pub(crate) const PARAMS_PER_STATEMENT: usize = 30_000;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = contacts, treat_none_as_default_value = false)]
+pub(crate) struct ContactRow {
+    pub id: String,
+    pub org_id: String,
+    pub status: String,
+    pub search_text: String,
+    pub fields: String,
+    pub tags: String,
+    pub custom: String,
+    pub version: i64,
+    pub created_at: PrimitiveDateTime,
+    pub updated_at: PrimitiveDateTime,
+    pub last_contacted_at: Option<PrimitiveDateTime>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = contact_emails, treat_none_as_default_value = false)]
+struct EmailRow {
+    contact_id: String,
+    position: i32,
+    org_id: String,
+    address: String,
+    matching_key: String,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = contact_phones, treat_none_as_default_value = false)]
+struct PhoneRow {
+    contact_id: String,
+    position: i32,
+    org_id: String,
+    e164: String,
+    kind: String,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = contact_keys, treat_none_as_default_value = false)]
+struct KeyRow {
+    contact_id: String,
+    kind: String,
+    value: String,
+    org_id: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = provider_links, treat_none_as_default_value = false)]
+pub(crate) struct LinkRow {
+    pub connection_id: String,
+    pub external_id: String,
+    pub org_id: String,
+    pub contact_id: String,
+    pub external_version: Option<String>,
+    pub snapshot: Option<String>,
+    pub snapshot_hash: Option<String>,
+    pub remote_updated_at: Option<PrimitiveDateTime>,
+    pub synced_at: PrimitiveDateTime,
+}
+
+pub(crate) fn status_str(s: ContactStatus) -> &'static str {
+    match s {
+        ContactStatus::Active => "active",
+        ContactStatus::Inactive => "inactive",
+        ContactStatus::Deleted => "deleted",
+    }
+}
+
+fn parse_status(s: &str) -> DbResult<ContactStatus> {
+    match s {
+        "active" => Ok(ContactStatus::Active),
+        "inactive" => Ok(ContactStatus::Inactive),
+        "deleted" => Ok(ContactStatus::Deleted),
+        other => Err(DbError::corrupt(format!("contact status `{other}`"))),
+    }
+}
+
+fn phone_kind_str(k: PhoneKind) -> &'static str {
+    match k {
+        PhoneKind::Mobile => "mobile",
+        PhoneKind::Work => "work",
+        PhoneKind::Home => "home",
+        PhoneKind::Other => "other",
+    }
+}
+
+/// Lower-cased, accent-folded text that name search matches against.
+pub(crate) fn search_text(f: &ContactFields) -> String {
+    [f.given_name.as_deref(), f.family_name.as_deref(), f.display_name.as_deref(), f.company.as_deref()]
+        .into_iter()
+        .flatten()
+        .map(rolodex_domain::name::fold)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The stored form of a contact.
+pub(crate) fn to_row(c: &Contact, last_contacted_at: Option<PrimitiveDateTime>) -> DbResult<ContactRow> {
+    let mut core = c.fields.clone();
+    let tags = std::mem::take(&mut core.tags);
+    let custom = std::mem::take(&mut core.custom);
+    Ok(ContactRow {
+        id: c.id.to_string(),
+        org_id: c.org_id.to_string(),
+        status: status_str(c.status).to_owned(),
+        search_text: search_text(&c.fields),
+        fields: json(&core)?,
+        tags: json(&tags)?,
+        custom: json(&custom)?,
+        version: c.version,
+        created_at: to_db(c.created_at),
+        updated_at: to_db(c.updated_at),
+        last_contacted_at,
+    })
+}
+
+pub(crate) fn from_row(r: ContactRow) -> DbResult<Contact> {
+    let mut fields: ContactFields = unjson("contact fields", &r.fields)?;
+    fields.tags = unjson::<BTreeSet<String>>("contact tags", &r.tags)?;
+    fields.custom = unjson::<BTreeMap<String, serde_json::Value>>("contact custom", &r.custom)?;
+    Ok(Contact {
+        id: parse_id("contact id", &r.id)?,
+        org_id: parse_id("org id", &r.org_id)?,
+        fields,
+        status: parse_status(&r.status)?,
+        created_at: from_db(r.created_at),
+        updated_at: from_db(r.updated_at),
+        version: r.version,
+    })
+}
+
+/// Inserts contacts (already at their version) with their index rows, in multi-row statements.
+pub(crate) async fn insert_contacts(conn: &mut Conn<'_>, list: &[&Contact]) -> DbResult<()> {
+    let rows = list.iter().map(|c| to_row(c, None)).collect::<DbResult<Vec<_>>>()?;
+    insert_batch!(conn, rows, PARAMS_PER_STATEMENT / 11, |chunk| diesel::insert_into(contacts::table).values(chunk))?;
+    insert_children(conn, list).await
+}
+
+/// Deletes and rewrites the index rows of `list` (after an update or status change).
+pub(crate) async fn replace_children(conn: &mut Conn<'_>, list: &[&Contact]) -> DbResult<()> {
+    let ids: Vec<String> = list.iter().map(|c| c.id.to_string()).collect();
+    for chunk in ids.chunks(PARAMS_PER_STATEMENT) {
+        each!(conn, |c| {
+            diesel::delete(contact_emails::table.filter(contact_emails::contact_id.eq_any(chunk))).execute(c).await?;
+            diesel::delete(contact_phones::table.filter(contact_phones::contact_id.eq_any(chunk))).execute(c).await?;
+            diesel::delete(contact_keys::table.filter(contact_keys::contact_id.eq_any(chunk))).execute(c).await
+        })?;
+    }
+    insert_children(conn, list).await
+}
+
+async fn insert_children(conn: &mut Conn<'_>, list: &[&Contact]) -> DbResult<()> {
+    let mut emails = Vec::new();
+    let mut phones = Vec::new();
+    let mut keys = Vec::new();
+    for c in list {
+        let (id, org) = (c.id.to_string(), c.org_id.to_string());
+        for (i, e) in c.fields.emails.iter().enumerate() {
+            emails.push(EmailRow {
+                contact_id: id.clone(),
+                position: i32::try_from(i).unwrap_or(i32::MAX),
+                org_id: org.clone(),
+                address: e.as_str().to_owned(),
+                matching_key: e.matching_key(),
+            });
+        }
+        for (i, p) in c.fields.phones.iter().enumerate() {
+            phones.push(PhoneRow {
+                contact_id: id.clone(),
+                position: i32::try_from(i).unwrap_or(i32::MAX),
+                org_id: org.clone(),
+                e164: p.number.e164().to_owned(),
+                kind: phone_kind_str(p.kind).to_owned(),
+            });
+        }
+        if c.status != ContactStatus::Deleted {
+            for k in blocking_keys(&c.fields) {
+                keys.push(KeyRow {
+                    contact_id: id.clone(),
+                    kind: k.kind.as_str().to_owned(),
+                    value: k.value,
+                    org_id: org.clone(),
+                });
+            }
+        }
+    }
+    insert_batch!(conn, emails, PARAMS_PER_STATEMENT / 5, |chunk| diesel::insert_into(contact_emails::table)
+        .values(chunk))?;
+    insert_batch!(conn, phones, PARAMS_PER_STATEMENT / 5, |chunk| diesel::insert_into(contact_phones::table)
+        .values(chunk))?;
+    insert_batch!(conn, keys, PARAMS_PER_STATEMENT / 4, |chunk| diesel::insert_into(contact_keys::table)
+        .values(chunk))?;
+    Ok(())
+}
+
+/// Loads contacts of `org` by id (any status), keyed by id.
+pub(crate) async fn load_contacts(
+    conn: &mut Conn<'_>,
+    org: OrgId,
+    ids: &[ContactId],
+) -> DbResult<HashMap<ContactId, Contact>> {
+    let org = org.to_string();
+    let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+    let mut out = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(PARAMS_PER_STATEMENT) {
+        let rows: Vec<ContactRow> = each!(conn, |c| {
+            contacts::table
+                .filter(contacts::org_id.eq(&org))
+                .filter(contacts::id.eq_any(chunk))
+                .select(ContactRow::as_select())
+                .load(c)
+                .await
+        })?;
+        for r in rows {
+            let c = from_row(r)?;
+            out.insert(c.id, c);
+        }
+    }
+    Ok(out)
+}
+
+async fn current_version(conn: &mut Conn<'_>, org: &str, id: &str) -> DbResult<Option<i64>> {
+    Ok(each!(conn, |c| {
+        contacts::table
+            .filter(contacts::org_id.eq(org))
+            .filter(contacts::id.eq(id))
+            .select(contacts::version)
+            .first::<i64>(c)
+            .await
+            .optional()
+    })?)
+}
+
+/// The versioned write shared by update and status change: sets `fields`/`status` only when the
+/// stored version is `expected`, returning the new contact, or `Conflict` / `NotFound`.
+pub(crate) async fn write_versioned(
+    conn: &mut Conn<'_>,
+    org: OrgId,
+    id: ContactId,
+    expected: i64,
+    fields: Option<&ContactFields>,
+    status: Option<ContactStatus>,
+    now: time::OffsetDateTime,
+) -> DbResult<Contact> {
+    let (org_s, id_s) = (org.to_string(), id.to_string());
+    let row: Option<ContactRow> = match (fields, status) {
+        (Some(f), _) => {
+            let mut core = f.clone();
+            let tags = json(&std::mem::take(&mut core.tags))?;
+            let custom = json(&std::mem::take(&mut core.custom))?;
+            let (core, text) = (json(&core)?, search_text(f));
+            each!(conn, |c| {
+                diesel::update(
+                    contacts::table
+                        .filter(contacts::org_id.eq(&org_s))
+                        .filter(contacts::id.eq(&id_s))
+                        .filter(contacts::version.eq(expected)),
+                )
+                .set((
+                    contacts::fields.eq(&core),
+                    contacts::tags.eq(&tags),
+                    contacts::custom.eq(&custom),
+                    contacts::search_text.eq(&text),
+                    contacts::version.eq(contacts::version + 1),
+                    contacts::updated_at.eq(to_db(now)),
+                ))
+                .returning(ContactRow::as_returning())
+                .get_result(c)
+                .await
+                .optional()
+            })?
+        }
+        (None, Some(s)) => each!(conn, |c| {
+            diesel::update(
+                contacts::table
+                    .filter(contacts::org_id.eq(&org_s))
+                    .filter(contacts::id.eq(&id_s))
+                    .filter(contacts::version.eq(expected)),
+            )
+            .set((
+                contacts::status.eq(status_str(s)),
+                contacts::version.eq(contacts::version + 1),
+                contacts::updated_at.eq(to_db(now)),
+            ))
+            .returning(ContactRow::as_returning())
+            .get_result(c)
+            .await
+            .optional()
+        })?,
+        (None, None) => return Err(DbError::Invalid("nothing to write".to_owned())),
+    };
+    match row {
+        Some(r) => {
+            let contact = from_row(r)?;
+            replace_children(conn, &[&contact]).await?;
+            Ok(contact)
+        }
+        None => match current_version(conn, &org_s, &id_s).await? {
+            Some(v) => Err(DbError::Conflict { entity: "contact", id: id_s, current_version: v }),
+            None => Err(DbError::not_found("contact", id)),
+        },
+    }
+}
+
+fn conn_in_org_filter(org: &str, connection: &str) -> (String, String) {
+    (org.to_owned(), connection.to_owned())
+}
+
+pub(crate) fn link_row(org: OrgId, link: &ProviderLink, now: time::OffsetDateTime) -> DbResult<LinkRow> {
+    Ok(LinkRow {
+        connection_id: link.connection_id.to_string(),
+        external_id: link.external_id.clone(),
+        org_id: org.to_string(),
+        contact_id: link.contact_id.to_string(),
+        external_version: link.external_version.clone(),
+        snapshot: link.snapshot.as_ref().map(json).transpose()?,
+        snapshot_hash: link.snapshot_hash.clone(),
+        remote_updated_at: link.remote_updated_at.map(to_db),
+        synced_at: to_db(now),
+    })
+}
+
+fn from_link_row(r: LinkRow) -> DbResult<ProviderLink> {
+    Ok(ProviderLink {
+        contact_id: parse_id("contact id", &r.contact_id)?,
+        connection_id: parse_id("connection id", &r.connection_id)?,
+        external_id: r.external_id,
+        external_version: r.external_version,
+        snapshot: r.snapshot.as_deref().map(|s| unjson("link snapshot", s)).transpose()?,
+        snapshot_hash: r.snapshot_hash,
+        remote_updated_at: r.remote_updated_at.map(from_db),
+        synced_at: from_db(r.synced_at),
+    })
+}
+
+/// Creates or replaces links (rows must already be checked to belong to the organisation).
+pub(crate) async fn upsert_links(conn: &mut Conn<'_>, rows: Vec<LinkRow>) -> DbResult<()> {
+    insert_batch!(conn, rows, PARAMS_PER_STATEMENT / 9, |chunk| {
+        diesel::insert_into(provider_links::table)
+            .values(chunk)
+            .on_conflict((provider_links::connection_id, provider_links::external_id))
+            .do_update()
+            .set((
+                provider_links::contact_id.eq(excluded(provider_links::contact_id)),
+                provider_links::external_version.eq(excluded(provider_links::external_version)),
+                provider_links::snapshot.eq(excluded(provider_links::snapshot)),
+                provider_links::snapshot_hash.eq(excluded(provider_links::snapshot_hash)),
+                provider_links::remote_updated_at.eq(excluded(provider_links::remote_updated_at)),
+                provider_links::synced_at.eq(excluded(provider_links::synced_at)),
+            ))
+    })?;
+    Ok(())
+}
+
+/// Whether `connection` belongs to `org`.
+pub(crate) async fn connection_in_org(conn: &mut Conn<'_>, org: OrgId, connection: ConnectionId) -> DbResult<bool> {
+    let (org, id) = conn_in_org_filter(&org.to_string(), &connection.to_string());
+    let n: i64 = each!(conn, |c| {
+        connections::table
+            .filter(connections::org_id.eq(&org))
+            .filter(connections::id.eq(&id))
+            .count()
+            .get_result(c)
+            .await
+    })?;
+    Ok(n > 0)
+}
+
+/// The contact ids of `org` that hold at least one of `keys` (index lookups only).
+pub(crate) async fn candidate_ids(conn: &mut Conn<'_>, org: OrgId, keys: &[BlockingKey]) -> DbResult<Vec<String>> {
+    let org = org.to_string();
+    let mut ids: Vec<String> = Vec::new();
+    let mut seen = HashSet::new();
+    for kind in [KeyKind::Email, KeyKind::Phone, KeyKind::Name] {
+        let values: Vec<&str> = keys.iter().filter(|k| k.kind == kind).map(|k| k.value.as_str()).collect();
+        if values.is_empty() {
+            continue;
+        }
+        let found: Vec<String> = each!(conn, |c| {
+            contact_keys::table
+                .filter(contact_keys::org_id.eq(&org))
+                .filter(contact_keys::kind.eq(kind.as_str()))
+                .filter(contact_keys::value.eq_any(&values))
+                .select(contact_keys::contact_id)
+                .load(c)
+                .await
+        })?;
+        for id in found {
+            if seen.insert(id.clone()) {
+                ids.push(id);
+            }
+        }
+    }
+    Ok(ids)
+}
+
+#[async_trait]
+impl ContactStore for Store {
+    async fn create_contact(&self, org: OrgId, new: NewContact, jobs: &[NewJob]) -> Result<Contact, ContactStoreError> {
+        let now = self.now();
+        let contact = Contact {
+            id: new.id,
+            org_id: org,
+            fields: new.fields,
+            status: new.status,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        };
+        tx!(self, |conn| {
+            insert_contacts(conn, &[&contact]).await?;
+            crate::jobs::enqueue_in(conn, org, now, jobs).await?;
+            Ok(())
+        })
+        .map_err(|e| match e {
+            DbError::Diesel(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            )) => ContactStoreError::Duplicate(format!("contact `{}`", contact.id)),
+            other => other.into_port(),
+        })?;
+        Ok(contact)
+    }
+
+    async fn get_contact(&self, org: OrgId, id: ContactId) -> Result<Contact, ContactStoreError> {
+        let mut found = read!(self, |conn| load_contacts(conn, org, &[id]).await).map_err(DbError::into_port)?;
+        found.remove(&id).ok_or_else(|| DbError::not_found("contact", id).into_port())
+    }
+
+    async fn get_contacts(&self, org: OrgId, ids: &[ContactId]) -> Result<Vec<Contact>, ContactStoreError> {
+        let mut found = read!(self, |conn| load_contacts(conn, org, ids).await).map_err(DbError::into_port)?;
+        Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
+    }
+
+    async fn update_contact(
+        &self,
+        org: OrgId,
+        id: ContactId,
+        expected_version: i64,
+        fields: ContactFields,
+        jobs: &[NewJob],
+    ) -> Result<Contact, ContactStoreError> {
+        let now = self.now();
+        tx!(self, |conn| {
+            let c = write_versioned(conn, org, id, expected_version, Some(&fields), None, now).await?;
+            crate::jobs::enqueue_in(conn, org, now, jobs).await?;
+            Ok(c)
+        })
+        .map_err(DbError::into_port)
+    }
+
+    async fn set_contact_status(
+        &self,
+        org: OrgId,
+        id: ContactId,
+        expected_version: i64,
+        status: ContactStatus,
+        jobs: &[NewJob],
+    ) -> Result<Contact, ContactStoreError> {
+        let now = self.now();
+        tx!(self, |conn| {
+            let c = write_versioned(conn, org, id, expected_version, None, Some(status), now).await?;
+            crate::jobs::enqueue_in(conn, org, now, jobs).await?;
+            Ok(c)
+        })
+        .map_err(DbError::into_port)
+    }
+
+    async fn search_contacts(&self, org: OrgId, query: &ContactQuery) -> Result<Vec<Contact>, ContactStoreError> {
+        let org_s = org.to_string();
+        let email_key = query.email.as_ref().map(rolodex_domain::EmailAddress::matching_key);
+        let phone = query.phone.as_ref().map(|p| p.e164().to_owned());
+        let name = query.name.as_deref().map(rolodex_domain::name::fold).filter(|n| !n.is_empty()).map(|n| {
+            let escaped = n.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+            format!("%{escaped}%")
+        });
+        let status = query.status.map(status_str);
+        let after = query.after.map(|a| a.to_string());
+        let limit = i64::from(page_size(query.limit));
+        let rows: Vec<ContactRow> = read!(self, |conn| {
+            Ok(each!(conn, |c| {
+                let mut q = contacts::table.filter(contacts::org_id.eq(&org_s)).into_boxed();
+                q = match status {
+                    Some(s) => q.filter(contacts::status.eq(s)),
+                    None => q.filter(contacts::status.ne("deleted")),
+                };
+                if let Some(key) = &email_key {
+                    q = q.filter(
+                        contacts::id.eq_any(
+                            contact_emails::table
+                                .filter(contact_emails::org_id.eq(&org_s))
+                                .filter(contact_emails::matching_key.eq(key))
+                                .select(contact_emails::contact_id),
+                        ),
+                    );
+                }
+                if let Some(p) = &phone {
+                    q = q.filter(
+                        contacts::id.eq_any(
+                            contact_phones::table
+                                .filter(contact_phones::org_id.eq(&org_s))
+                                .filter(contact_phones::e164.eq(p))
+                                .select(contact_phones::contact_id),
+                        ),
+                    );
+                }
+                if let Some(n) = &name {
+                    q = q.filter(contacts::search_text.like(n).escape('\\'));
+                }
+                if let Some(a) = &after {
+                    q = q.filter(contacts::id.gt(a));
+                }
+                q.order(contacts::id.asc()).limit(limit).select(ContactRow::as_select()).load(c).await
+            })?)
+        })
+        .map_err(DbError::into_port)?;
+        rows.into_iter().map(from_row).collect::<DbResult<Vec<_>>>().map_err(DbError::into_port)
+    }
+
+    async fn find_candidates(
+        &self,
+        org: OrgId,
+        keys: &[BlockingKey],
+        limit: u32,
+    ) -> Result<Vec<Contact>, ContactStoreError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let org_s = org.to_string();
+        let limit = i64::from(page_size(limit));
+        let rows: Vec<ContactRow> = read!(self, |conn| {
+            let ids = candidate_ids(conn, org, keys).await?;
+            let mut rows: Vec<ContactRow> = Vec::new();
+            for chunk in ids.chunks(PARAMS_PER_STATEMENT) {
+                let part: Vec<ContactRow> = each!(conn, |c| {
+                    contacts::table
+                        .filter(contacts::org_id.eq(&org_s))
+                        .filter(contacts::id.eq_any(chunk))
+                        .filter(contacts::status.ne("deleted"))
+                        .order(contacts::id.asc())
+                        .limit(limit)
+                        .select(ContactRow::as_select())
+                        .load(c)
+                        .await
+                })?;
+                rows.extend(part);
+            }
+            Ok(rows)
+        })
+        .map_err(DbError::into_port)?;
+        let mut out = rows.into_iter().map(from_row).collect::<DbResult<Vec<_>>>().map_err(DbError::into_port)?;
+        out.sort_by_key(|c| c.id);
+        out.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        Ok(out)
+    }
+
+    async fn count_contacts(&self, org: OrgId) -> Result<u64, ContactStoreError> {
+        let org = org.to_string();
+        let n: i64 = read!(self, |conn| {
+            Ok(each!(conn, |c| {
+                contacts::table
+                    .filter(contacts::org_id.eq(&org))
+                    .filter(contacts::status.ne("deleted"))
+                    .count()
+                    .get_result(c)
+                    .await
+            })?)
+        })
+        .map_err(DbError::into_port)?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+}
+
+#[async_trait]
+impl LinkStore for Store {
+    async fn upsert_link(&self, org: OrgId, link: &ProviderLink) -> Result<ProviderLink, ContactStoreError> {
+        let now = self.now();
+        let row = link_row(org, link, now).map_err(DbError::into_port)?;
+        tx!(self, |conn| {
+            if !connection_in_org(conn, org, link.connection_id).await? {
+                return Err(DbError::not_found("connection", link.connection_id));
+            }
+            if load_contacts(conn, org, &[link.contact_id]).await?.is_empty() {
+                return Err(DbError::not_found("contact", link.contact_id));
+            }
+            upsert_links(conn, vec![row.clone()]).await
+        })
+        .map_err(DbError::into_port)?;
+        from_link_row(row).map_err(DbError::into_port)
+    }
+
+    async fn find_link(
+        &self,
+        org: OrgId,
+        connection: ConnectionId,
+        external_id: &str,
+    ) -> Result<Option<ProviderLink>, ContactStoreError> {
+        let (org, connection) = (org.to_string(), connection.to_string());
+        let row: Option<LinkRow> = read!(self, |conn| {
+            Ok(each!(conn, |c| {
+                provider_links::table
+                    .filter(provider_links::org_id.eq(&org))
+                    .filter(provider_links::connection_id.eq(&connection))
+                    .filter(provider_links::external_id.eq(external_id))
+                    .select(LinkRow::as_select())
+                    .first(c)
+                    .await
+                    .optional()
+            })?)
+        })
+        .map_err(DbError::into_port)?;
+        row.map(from_link_row).transpose().map_err(DbError::into_port)
+    }
+
+    async fn links_of(&self, org: OrgId, contact: ContactId) -> Result<Vec<ProviderLink>, ContactStoreError> {
+        let (org, contact) = (org.to_string(), contact.to_string());
+        let rows: Vec<LinkRow> = read!(self, |conn| {
+            Ok(each!(conn, |c| {
+                provider_links::table
+                    .filter(provider_links::org_id.eq(&org))
+                    .filter(provider_links::contact_id.eq(&contact))
+                    .order((provider_links::connection_id, provider_links::external_id))
+                    .select(LinkRow::as_select())
+                    .load(c)
+                    .await
+            })?)
+        })
+        .map_err(DbError::into_port)?;
+        rows.into_iter().map(from_link_row).collect::<DbResult<Vec<_>>>().map_err(DbError::into_port)
+    }
+
+    async fn delete_link(
+        &self,
+        org: OrgId,
+        connection: ConnectionId,
+        external_id: &str,
+    ) -> Result<bool, ContactStoreError> {
+        let (org, connection) = (org.to_string(), connection.to_string());
+        let n = tx!(self, |conn| {
+            Ok(each!(conn, |c| {
+                diesel::delete(
+                    provider_links::table
+                        .filter(provider_links::org_id.eq(&org))
+                        .filter(provider_links::connection_id.eq(&connection))
+                        .filter(provider_links::external_id.eq(external_id)),
+                )
+                .execute(c)
+                .await
+            })?)
+        })
+        .map_err(DbError::into_port)?;
+        Ok(n > 0)
+    }
+}

@@ -1,1 +1,0 @@
-//! In-memory fakes of the storage ports and the storage contract suites.

@@ -1,0 +1,4 @@
+DROP TABLE ai_usage;
+DROP TABLE api_keys;
+DROP TABLE users;
+DROP TABLE organisations;

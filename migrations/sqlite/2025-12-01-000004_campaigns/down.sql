@@ -1,0 +1,2 @@
+DROP TABLE campaign_messages;
+DROP TABLE campaigns;
