@@ -24,8 +24,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
-use crate::json::{FieldError, from_object, from_slice, nullable_vec, time_to_millis};
 use crate::mapping::{GhlContact, WriteKind, contact_body};
+use rolodex_http::json::{FieldError, from_object, nullable_vec, read_json, time_to_millis};
 
 /// The production base URL.
 pub const GHL_BASE_URL: &str = "https://services.leadconnectorhq.com";
@@ -113,11 +113,6 @@ fn succeeded(a: Option<bool>, b: Option<bool>) -> Result<(), ProviderError> {
         return Err(ProviderError::Unexpected("GoHighLevel answered succeded: false".into()));
     }
     Ok(())
-}
-
-async fn read_json<T: serde::de::DeserializeOwned>(response: Response) -> Result<T, ProviderError> {
-    let bytes = response.bytes().await.map_err(|e| rolodex_http::transport_error(&e))?;
-    Ok(from_slice(&bytes)?)
 }
 
 fn parse_position(text: &str, field: &str) -> Result<Option<Position>, ProviderError> {

@@ -7,7 +7,6 @@
 //! what to do with a contact is `rolodex-app`'s.
 
 pub mod client;
-pub mod json;
 pub mod mapping;
 pub mod webhook;
 

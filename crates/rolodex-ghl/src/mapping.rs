@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 
-use crate::json::{FieldError, from_object, lenient_timestamp, nullable_vec};
+use rolodex_http::json::{FieldError, from_object, lenient_timestamp, nullable_vec};
 
 /// `fields.source` of every contact read from GoHighLevel.
 pub const SOURCE: &str = "ghl";
@@ -168,7 +168,7 @@ impl GhlContact {
         }));
         let birthday = self.date_of_birth.and_then(|d| match d {
             DateOfBirth::Text(s) => Some(s),
-            DateOfBirth::Millis(ms) => crate::json::millis_to_time(ms).ok().map(|t| t.date().to_string()),
+            DateOfBirth::Millis(ms) => rolodex_http::json::millis_to_time(ms).ok().map(|t| t.date().to_string()),
         });
         let has_parts = self.first_name.as_deref().is_some_and(|s| !s.trim().is_empty())
             || self.last_name.as_deref().is_some_and(|s| !s.trim().is_empty());
@@ -342,7 +342,7 @@ mod tests {
         let inc = contact_from_json(v, au()).unwrap();
         assert_eq!(inc.external_id.as_deref(), Some("C0oEKxTxx1bz7036v71B"));
         assert_eq!(inc.external_version, None);
-        assert_eq!(inc.external_updated_at.map(crate::json::time_to_millis), Some(1_784_272_317_939));
+        assert_eq!(inc.external_updated_at.map(rolodex_http::json::time_to_millis), Some(1_784_272_317_939));
         let f = &inc.fields;
         assert_eq!(f.given_name.as_deref(), Some("Taylor"));
         assert_eq!(f.display_name, None, "the lower-case contactName is not a display name");

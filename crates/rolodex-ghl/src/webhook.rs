@@ -20,8 +20,8 @@ use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 use time::{Duration, OffsetDateTime};
 
-use crate::json::{FieldError, from_object, from_value, lenient_timestamp, nullable_vec};
 use crate::mapping::GhlContact;
+use rolodex_http::json::{FieldError, from_object, from_value, lenient_timestamp, nullable_vec};
 
 /// The legacy signature header (RSA-SHA256).
 pub const LEGACY_SIGNATURE_HEADER: &str = "x-wh-signature";

@@ -11,6 +11,18 @@
 //! `metadata.sources` must be echoed), refuses with `Conflict` when the caller's expected etag is
 //! stale, and maps People's `failedPrecondition` to `Conflict` too; `deleteContact` treats 404 as
 //! done. HTTP retries, rate limits and token refresh are [`HttpConnection`]'s.
+//!
+//! Tags are contact groups ([`crate::groups`]). The account's groups (`GET contactGroups`, every
+//! page) are cached per adapter instance and listed again only when a person belongs to a user
+//! group the cache does not know (a group that stays unknown after that is not asked about again),
+//! or when a write names a tag the cache has no group for. Writes create missing groups
+//! (`POST contactGroups`; a 409 "already exists" lists the groups again) and send every membership:
+//! `myContacts`, the groups of the tags, and on update the system groups (`starred`, ...) the
+//! person is already in. The contactGroups endpoints are not in the provider fact sheet; their
+//! shapes follow the public People API reference.
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
 use reqwest::{Response, StatusCode};
@@ -23,13 +35,16 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
-use crate::json::{FieldError, from_object, from_slice, nullable_vec};
+use crate::groups::{ContactGroup, GroupDirectory, ListGroupsResponse};
 use crate::mapping::{PERSON_FIELDS, Person, PersonChange, UPDATE_PERSON_FIELDS, person_body};
+use rolodex_http::json::{FieldError, from_object, nullable_vec, read_json};
 
 /// The production base URL.
 pub const PEOPLE_BASE_URL: &str = "https://people.googleapis.com/v1";
 /// The People API's largest page.
 pub const MAX_PAGE_SIZE: usize = 1000;
+/// The page size asked for when listing contact groups (the API's maximum).
+pub const GROUP_PAGE_SIZE: usize = 1000;
 
 /// Google People contacts of one account.
 #[derive(Debug, Clone)]
@@ -38,6 +53,21 @@ pub struct GoogleContacts {
     base: String,
     region: Region,
     page_size: usize,
+    group_page_size: usize,
+    groups: Arc<Mutex<GroupCache>>,
+}
+
+/// The account's contact groups as last listed.
+#[derive(Debug, Default)]
+struct GroupCache {
+    directory: GroupDirectory,
+    /// User groups persons belonged to that the last listing did not have (deleted groups):
+    /// not a reason to list again.
+    missing: BTreeSet<String>,
+}
+
+fn lock(cache: &Mutex<GroupCache>) -> MutexGuard<'_, GroupCache> {
+    cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Our page token: Google's `pageToken` plus the listing it belongs to.
@@ -157,17 +187,19 @@ impl Failure {
     }
 }
 
-async fn read_json<T: serde::de::DeserializeOwned>(response: Response) -> Result<T, ProviderError> {
-    let bytes = response.bytes().await.map_err(|e| rolodex_http::transport_error(&e))?;
-    Ok(from_slice(&bytes)?)
-}
-
 impl GoogleContacts {
     /// Contacts of the account `conn` is authorised for; phone numbers without a country code are
     /// read in `region`.
     #[must_use]
     pub fn new(conn: HttpConnection, region: Region) -> Self {
-        Self { conn, base: PEOPLE_BASE_URL.to_owned(), region, page_size: MAX_PAGE_SIZE }
+        Self {
+            conn,
+            base: PEOPLE_BASE_URL.to_owned(),
+            region,
+            page_size: MAX_PAGE_SIZE,
+            group_page_size: GROUP_PAGE_SIZE,
+            groups: Arc::new(Mutex::new(GroupCache::default())),
+        }
     }
 
     /// Another base URL (a mock server): `{uri}/v1`.
@@ -181,6 +213,13 @@ impl GoogleContacts {
     #[must_use]
     pub fn with_page_size(mut self, page_size: usize) -> Self {
         self.page_size = page_size.clamp(1, MAX_PAGE_SIZE);
+        self
+    }
+
+    /// Another page size for listing contact groups (1 to 1000).
+    #[must_use]
+    pub fn with_group_page_size(mut self, page_size: usize) -> Self {
+        self.group_page_size = page_size.clamp(1, GROUP_PAGE_SIZE);
         self
     }
 
@@ -210,9 +249,15 @@ impl GoogleContacts {
         }
         let body: ListResponse = read_json(response).await?;
         let mut out = ChangePage { reset, ..ChangePage::default() };
-        for (i, person) in body.connections.into_iter().enumerate() {
-            let person: Person = from_object(person).map_err(|e| e.within(&format!("connections[{i}]")))?;
-            match person.into_change(self.region).map_err(|e| e.within(&format!("connections[{i}]")))? {
+        let persons = body
+            .connections
+            .into_iter()
+            .enumerate()
+            .map(|(i, person)| from_object::<Person>(person).map_err(|e| e.within(&format!("connections[{i}]"))))
+            .collect::<Result<Vec<_>, _>>()?;
+        let groups = self.directory_for(persons.iter().flat_map(Person::memberships).collect()).await?;
+        for (i, person) in persons.into_iter().enumerate() {
+            match person.into_change(self.region, &groups).map_err(|e| e.within(&format!("connections[{i}]")))? {
                 PersonChange::Upsert(c) => out.upserts.push(*c),
                 PersonChange::Deleted(id) => out.deletions.push(id),
             }
@@ -238,9 +283,112 @@ impl GoogleContacts {
         }
     }
 
+    /// Every contact group of the account (`GET contactGroups`, following `nextPageToken`).
+    async fn list_groups(&self) -> Result<GroupDirectory, ProviderError> {
+        let url = format!("{}/contactGroups", self.base);
+        let page_size = self.group_page_size.to_string();
+        let mut groups = Vec::new();
+        let mut page: Option<String> = None;
+        loop {
+            let response = self
+                .conn
+                .send(|c| {
+                    let mut query = vec![("pageSize", page_size.as_str()), ("groupFields", "name,groupType")];
+                    if let Some(p) = &page {
+                        query.push(("pageToken", p));
+                    }
+                    c.get(&url).query(&query)
+                })
+                .await?;
+            if !response.status().is_success() {
+                return Err(Failure::read(response).await.into_error());
+            }
+            let body: ListGroupsResponse = read_json(response).await?;
+            groups.extend(body.contact_groups);
+            match body.next_page_token.filter(|t| !t.is_empty()) {
+                Some(next) if page.as_deref() != Some(next.as_str()) => page = Some(next),
+                _ => return Ok(GroupDirectory::new(groups)),
+            }
+        }
+    }
+
+    /// Lists the groups again and caches them; `referenced` user groups (and those missing
+    /// before) that are still unknown are remembered as missing.
+    async fn refresh_groups(&self, referenced: &BTreeSet<String>) -> Result<GroupDirectory, ProviderError> {
+        let directory = self.list_groups().await?;
+        let mut cache = lock(&self.groups);
+        cache.missing = directory.unknown(referenced.iter().chain(&cache.missing).map(String::as_str));
+        cache.directory = directory.clone();
+        Ok(directory)
+    }
+
+    /// The directory that names the groups in `memberships`: the cached one, listed again first
+    /// when a user group is unknown (and not known to be missing).
+    async fn directory_for(&self, memberships: BTreeSet<String>) -> Result<GroupDirectory, ProviderError> {
+        let stale = {
+            let cache = lock(&self.groups);
+            let unknown = cache.directory.unknown(memberships.iter().map(String::as_str));
+            if unknown.is_subset(&cache.missing) {
+                return Ok(cache.directory.clone());
+            }
+            unknown
+        };
+        tracing::debug!(unknown = stale.len(), "listing People contact groups");
+        self.refresh_groups(&memberships).await
+    }
+
+    /// `POST contactGroups` for a label named `name`. `Ok(None)` when one by that name exists.
+    async fn create_group(&self, name: &str) -> Result<Option<ContactGroup>, ProviderError> {
+        let url = format!("{}/contactGroups", self.base);
+        let body = json!({ "contactGroup": { "name": name } });
+        let response = self.conn.send(|c| c.post(&url).json(&body)).await?;
+        if response.status() == StatusCode::CONFLICT {
+            return Ok(None);
+        }
+        if !response.status().is_success() {
+            return Err(Failure::read(response).await.into_error());
+        }
+        let group: ContactGroup = from_object(read_json(response).await?)?;
+        Ok(Some(group))
+    }
+
+    /// The resource names of the user groups for `tags`, creating the groups that do not exist.
+    async fn groups_for_tags(&self, tags: &BTreeSet<String>) -> Result<Vec<String>, ProviderError> {
+        let tags: Vec<&str> = tags.iter().map(|t| t.trim()).filter(|t| !t.is_empty()).collect();
+        let lookup = |directory: &GroupDirectory| -> Vec<Option<String>> {
+            tags.iter().map(|t| directory.group_for_tag(t).map(str::to_owned)).collect()
+        };
+        let mut found = lookup(&lock(&self.groups).directory);
+        if found.iter().any(Option::is_none) {
+            // The cache may be stale: a label made in Google since must not be made twice.
+            found = lookup(&self.refresh_groups(&BTreeSet::new()).await?);
+        }
+        let mut out = Vec::with_capacity(tags.len());
+        for (tag, group) in tags.iter().zip(found) {
+            let group = match group {
+                Some(g) => g,
+                None => match self.create_group(tag).await? {
+                    Some(created) if !created.resource_name.is_empty() => {
+                        let resource = created.resource_name.clone();
+                        lock(&self.groups).directory.insert(created);
+                        resource
+                    }
+                    _ => self
+                        .refresh_groups(&BTreeSet::new())
+                        .await?
+                        .group_for_tag(tag)
+                        .map(str::to_owned)
+                        .ok_or_else(|| ProviderError::Conflict { current_version: None })?,
+                },
+            };
+            out.push(group);
+        }
+        Ok(out)
+    }
+
     async fn person(&self, resource_name: &str) -> Result<Person, ProviderError> {
         let url = format!("{}/{resource_name}", self.base);
-        let response = self.conn.send(|c| c.get(&url).query(&[("personFields", "metadata")])).await?;
+        let response = self.conn.send(|c| c.get(&url).query(&[("personFields", "metadata,memberships")])).await?;
         if !response.status().is_success() {
             return Err(Failure::read(response).await.into_error());
         }
@@ -296,7 +444,8 @@ impl ContactSource for GoogleContacts {
 impl ContactSink for GoogleContacts {
     async fn create(&self, fields: &ContactFields) -> Result<RemoteRef, ProviderError> {
         let url = format!("{}/people:createContact", self.base);
-        let body = person_body(fields);
+        let groups = self.groups_for_tags(&fields.tags).await?;
+        let body = person_body(fields, &groups);
         let response = self.conn.send(|c| c.post(&url).query(&[("personFields", PERSON_FIELDS)]).json(&body)).await?;
         if !response.status().is_success() {
             return Err(Failure::read(response).await.into_error());
@@ -322,7 +471,13 @@ impl ContactSink for GoogleContacts {
             field: "metadata.sources".into(),
             message: "no CONTACT source".into(),
         })?;
-        let mut body = person_body(fields);
+        let mut groups = self.groups_for_tags(&fields.tags).await?;
+        {
+            // Keep the system groups (`starred`, ...) the person is in; user groups are the tags.
+            let cache = lock(&self.groups);
+            groups.extend(current.memberships().filter(|g| cache.directory.is_system(g)));
+        }
+        let mut body = person_body(fields, &groups);
         body["etag"] = json!(current.etag);
         body["metadata"] = json!({"sources": [{"type": source.source_type.as_deref().unwrap_or("CONTACT"), "id": source.id, "etag": source.etag}]});
         let url = format!("{}/{external_id}:updateContact", self.base);

@@ -4,16 +4,21 @@
 //! warnings and `unparsed.*` custom values instead of being dropped. `external_id` is the
 //! `resourceName`, `external_version` the Person `etag`, `external_updated_at` the latest
 //! `metadata.sources[].updateTime`. Google-only values land in `fields.custom` under `google.*`
-//! keys ([`keys`]). Writing builds a Person body for `createContact` / `updateContact` covering the
-//! fields in [`UPDATE_PERSON_FIELDS`]; each is replaced whole on update.
+//! keys ([`keys`]). `tags` are the names of the user contact groups the person belongs to, looked
+//! up in a [`GroupDirectory`]; system groups (`myContacts`, `starred`, ...) are not tags. Writing
+//! builds a Person body for `createContact` / `updateContact` covering the fields in
+//! [`UPDATE_PERSON_FIELDS`]; each is replaced whole on update, `memberships` included (always with
+//! `contactGroups/myContacts`, so the contact stays in "Contacts").
 
 use rolodex_domain::raw::RawContact;
-use rolodex_domain::{ContactFields, IncomingContact, PhoneKind, Region};
+use rolodex_domain::{ContactFields, IncomingContact, PhoneKind, Region, Warning};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 
-use crate::json::{FieldError, from_object, nullable_vec, rfc3339_opt};
+use rolodex_http::json::{FieldError, from_object, nullable_vec, rfc3339_opt};
+
+use crate::groups::{GroupDirectory, MY_CONTACTS};
 
 /// `fields.source` of every contact read from Google.
 pub const SOURCE: &str = "google";
@@ -22,16 +27,17 @@ pub const SOURCE: &str = "google";
 pub const PERSON_FIELDS: &str =
     "names,emailAddresses,phoneNumbers,organizations,addresses,birthdays,biographies,userDefined,memberships,metadata";
 
-/// The fields a write replaces (`updatePersonFields`). `memberships` is left out on purpose: with
-/// it in the mask and no group given, People answers 400.
+/// The fields a write replaces (`updatePersonFields`). With `memberships` in the mask People
+/// answers 400 unless a membership is given: [`person_body`] always sends `myContacts`.
 pub const UPDATE_PERSON_FIELDS: &str =
-    "names,emailAddresses,phoneNumbers,organizations,addresses,birthdays,biographies,userDefined";
+    "names,emailAddresses,phoneNumbers,organizations,addresses,birthdays,biographies,userDefined,memberships";
 
 /// Keys of `fields.custom` that hold Google-only values.
 pub mod keys {
     /// Prefix of user-defined key/value pairs: `google.userDefined.<key>`.
     pub const USER_DEFINED_PREFIX: &str = "google.userDefined.";
-    /// The contact groups (resource names) the person belongs to, as a JSON array.
+    /// The system contact groups (resource names, e.g. `contactGroups/starred`) the person
+    /// belongs to, as a JSON array. User groups are `tags`.
     pub const CONTACT_GROUPS: &str = "google.contactGroups";
     /// The person's biography / notes.
     pub const BIOGRAPHY: &str = "google.biography";
@@ -249,17 +255,41 @@ impl Person {
         sources.iter().find(|s| s.source_type.as_deref() == Some("CONTACT")).or_else(|| sources.first())
     }
 
-    pub(crate) fn into_change(self, region: Region) -> Result<PersonChange, FieldError> {
+    /// The resource names of the contact groups the person belongs to, in order.
+    pub(crate) fn memberships(&self) -> impl Iterator<Item = String> + '_ {
+        self.memberships.iter().filter_map(|m| {
+            let g = m.contact_group_membership.as_ref()?;
+            g.contact_group_resource_name
+                .clone()
+                .filter(|r| !r.trim().is_empty())
+                .or_else(|| g.contact_group_id.as_ref().map(|id| format!("contactGroups/{id}")))
+        })
+    }
+
+    pub(crate) fn into_change(self, region: Region, groups: &GroupDirectory) -> Result<PersonChange, FieldError> {
         if self.resource_name.trim().is_empty() {
             return Err(FieldError::new("resourceName", "empty"));
         }
         if self.is_deleted() {
             return Ok(PersonChange::Deleted(self.resource_name));
         }
-        Ok(PersonChange::Upsert(Box::new(self.into_incoming(region))))
+        Ok(PersonChange::Upsert(Box::new(self.into_incoming(region, groups))))
     }
 
-    pub(crate) fn into_incoming(self, region: Region) -> IncomingContact {
+    pub(crate) fn into_incoming(self, region: Region, groups: &GroupDirectory) -> IncomingContact {
+        let memberships: Vec<String> = self.memberships().collect();
+        let mut tags = Vec::new();
+        let mut system = Vec::new();
+        let mut unknown = Vec::new();
+        for group in memberships {
+            if groups.is_system(&group) {
+                system.push(Value::String(group));
+            } else if let Some(tag) = groups.tag_of(&group) {
+                tags.push(tag.to_owned());
+            } else if !groups.knows(&group) {
+                unknown.push(group);
+            }
+        }
         let updated_at = self.metadata.as_ref().and_then(|m| m.sources.iter().filter_map(|s| s.update_time).max());
         let name = primary_first(self.names).into_iter().next().unwrap_or_default();
         let org = primary_first(self.organizations).into_iter().next().unwrap_or_default();
@@ -294,6 +324,7 @@ impl Person {
             postcode: address.postal_code,
             country: address.country.filter(|c| !c.trim().is_empty()).or(address.country_code),
             birthday,
+            tags,
             custom: self
                 .user_defined
                 .into_iter()
@@ -306,34 +337,42 @@ impl Person {
                         .map(|b| (keys::BIOGRAPHY.to_owned(), b)),
                 )
                 .collect(),
-            ..RawContact::default()
         };
         let mut incoming = raw.into_incoming(region);
         incoming.external_version = self.etag.filter(|e| !e.is_empty());
         incoming.external_updated_at = updated_at;
         incoming.fields.source = Some(SOURCE.to_owned());
-        let groups: Vec<Value> = self
-            .memberships
-            .into_iter()
-            .filter_map(|m| {
-                let g = m.contact_group_membership?;
-                g.contact_group_resource_name.or(g.contact_group_id.map(|id| format!("contactGroups/{id}")))
-            })
-            .map(Value::String)
-            .collect();
-        if !groups.is_empty() {
-            incoming.fields.custom.insert(keys::CONTACT_GROUPS.to_owned(), Value::Array(groups));
+        if !system.is_empty() {
+            incoming.fields.custom.insert(keys::CONTACT_GROUPS.to_owned(), Value::Array(system));
         }
+        incoming.warnings.extend(unknown.into_iter().map(|g| Warning {
+            field: "tags".to_owned(),
+            message: format!("contact group `{g}` is not among the account's contact groups; not read as a tag"),
+        }));
         incoming
     }
 }
 
 /// Reads one Person into the domain: a contact, or a deletion when `metadata.deleted` is true.
+/// `groups` names the user contact groups, which become `tags`.
 ///
 /// # Errors
 /// [`FieldError`] naming the field (relative to the Person) that is missing or has the wrong type.
-pub fn person_from_json(value: Value, region: Region) -> Result<PersonChange, FieldError> {
-    from_object::<Person>(value)?.into_change(region)
+pub fn person_from_json(value: Value, region: Region, groups: &GroupDirectory) -> Result<PersonChange, FieldError> {
+    from_object::<Person>(value)?.into_change(region, groups)
+}
+
+/// The `memberships` of a write: `contactGroups/myContacts` first, then `groups` (resource names,
+/// repeats dropped).
+#[must_use]
+pub fn memberships_body(groups: &[String]) -> Value {
+    let mut seen = std::collections::BTreeSet::new();
+    std::iter::once(MY_CONTACTS)
+        .chain(groups.iter().map(String::as_str))
+        .filter(|g| seen.insert(*g))
+        .map(|g| json!({ "contactGroupMembership": { "contactGroupResourceName": g } }))
+        .collect::<Vec<_>>()
+        .into()
 }
 
 fn phone_type(kind: PhoneKind) -> &'static str {
@@ -348,9 +387,12 @@ fn phone_type(kind: PhoneKind) -> &'static str {
 /// The Person body that writes `fields` (the fields in [`UPDATE_PERSON_FIELDS`]). Every listed
 /// field is present, empty lists included, because `updateContact` replaces each whole: an empty
 /// list clears it. `names` and `birthdays` carry at most one entry (singletons for contacts).
+/// `groups` are the resource names of the contact groups the person is to belong to (the groups
+/// of `fields.tags`, and any system groups to keep); `myContacts` is always added.
 #[must_use]
-pub fn person_body(fields: &ContactFields) -> Value {
+pub fn person_body(fields: &ContactFields, groups: &[String]) -> Value {
     let mut body = Map::new();
+    body.insert("memberships".into(), memberships_body(groups));
     let mut name = Map::new();
     if let Some(g) = &fields.given_name {
         name.insert("givenName".into(), g.clone().into());
@@ -454,6 +496,18 @@ mod tests {
         Region::parse("GB").unwrap()
     }
 
+    fn groups() -> GroupDirectory {
+        GroupDirectory::new(
+            [
+                ("contactGroups/myContacts", "myContacts", "SYSTEM_CONTACT_GROUP"),
+                ("contactGroups/3a1f", "VIP", "USER_CONTACT_GROUP"),
+            ]
+            .map(|(r, n, t)| {
+                rolodex_http::json::from_value(json!({"resourceName": r, "name": n, "groupType": t})).unwrap()
+            }),
+        )
+    }
+
     fn ada() -> Value {
         json!({
           "resourceName": "people/c3385948273645",
@@ -473,13 +527,17 @@ mod tests {
           "addresses": [{"streetAddress":"12 St James's Square","city":"London","postalCode":"SW1Y 4JH","countryCode":"GB"}],
           "birthdays": [{"date":{"month":12,"day":10}}],
           "userDefined": [{"key":"tier","value":"gold"}],
-          "memberships": [{"contactGroupMembership":{"contactGroupId":"myContacts","contactGroupResourceName":"contactGroups/myContacts"}}]
+          "memberships": [{"contactGroupMembership":{"contactGroupId":"myContacts","contactGroupResourceName":"contactGroups/myContacts"}},
+                          {"contactGroupMembership":{"contactGroupId":"3a1f"}},
+                          {"contactGroupMembership":{"contactGroupResourceName":"contactGroups/gone"}}]
         })
     }
 
     #[test]
     fn reads_a_person() {
-        let PersonChange::Upsert(inc) = person_from_json(ada(), gb()).unwrap() else { panic!("not a contact") };
+        let PersonChange::Upsert(inc) = person_from_json(ada(), gb(), &groups()).unwrap() else {
+            panic!("not a contact")
+        };
         assert_eq!(inc.external_id.as_deref(), Some("people/c3385948273645"));
         assert_eq!(inc.external_version.as_deref(), Some("%EgcBAgkLLjc9GgQBAgUHIgxOeWFCbUZnUmVKST0="));
         assert_eq!(inc.external_updated_at.map(|t| t.unix_timestamp()), Some(1_736_510_400));
@@ -491,7 +549,13 @@ mod tests {
             f.phones.iter().map(|p| (p.number.e164(), p.kind)).collect::<Vec<_>>(),
             [("+442079460000", PhoneKind::Mobile), ("+442079460001", PhoneKind::Work)]
         );
-        assert_eq!(inc.warnings.len(), 1);
+        assert_eq!(
+            inc.warnings.iter().map(|w| w.field.as_str()).collect::<Vec<_>>(),
+            ["phone", "tags"],
+            "{:?}",
+            inc.warnings
+        );
+        assert_eq!(f.tags, std::collections::BTreeSet::from(["VIP".to_owned()]), "user groups are tags");
         assert_eq!(f.company.as_deref(), Some("Analytical Engines Ltd"));
         assert_eq!(f.job_title.as_deref(), Some("Engineer"));
         assert_eq!(f.address.country.as_deref(), Some("GB"));
@@ -505,26 +569,37 @@ mod tests {
     #[test]
     fn deleted_persons_are_deletions() {
         let v = json!({"resourceName":"people/c777","etag":"%Eg","metadata":{"deleted":true,"sources":[{"type":"CONTACT","id":"1"}]}});
-        assert_eq!(person_from_json(v, gb()).unwrap(), PersonChange::Deleted("people/c777".into()));
+        assert_eq!(person_from_json(v, gb(), &groups()).unwrap(), PersonChange::Deleted("people/c777".into()));
     }
 
     #[test]
     fn wrong_types_name_the_field() {
-        let err =
-            person_from_json(json!({"resourceName":"people/1","metadata":{"sources":[{"updateTime":"then"}]}}), gb())
-                .unwrap_err();
+        let err = person_from_json(
+            json!({"resourceName":"people/1","metadata":{"sources":[{"updateTime":"then"}]}}),
+            gb(),
+            &groups(),
+        )
+        .unwrap_err();
         assert_eq!(err.field, "metadata.sources[0].updateTime");
-        let err = person_from_json(json!({"resourceName":"people/1","names":[{"givenName":7}]}), gb()).unwrap_err();
+        let err = person_from_json(json!({"resourceName":"people/1","names":[{"givenName":7}]}), gb(), &groups())
+            .unwrap_err();
         assert_eq!(err.field, "names[0].givenName");
-        assert_eq!(person_from_json(json!({"etag":"x"}), gb()).unwrap_err().field, "resourceName");
-        assert_eq!(person_from_json(json!(["people/1"]), gb()).unwrap_err().field, "$");
-        assert_eq!(person_from_json(json!({"resourceName":" "}), gb()).unwrap_err().field, "resourceName");
+        assert_eq!(person_from_json(json!({"etag":"x"}), gb(), &groups()).unwrap_err().field, "resourceName");
+        assert_eq!(person_from_json(json!(["people/1"]), gb(), &groups()).unwrap_err().field, "$");
+        assert_eq!(person_from_json(json!({"resourceName":" "}), gb(), &groups()).unwrap_err().field, "resourceName");
     }
 
     #[test]
     fn write_body_round_trips() {
-        let PersonChange::Upsert(inc) = person_from_json(ada(), gb()).unwrap() else { panic!("not a contact") };
-        let body = person_body(&inc.fields);
+        let PersonChange::Upsert(inc) = person_from_json(ada(), gb(), &groups()).unwrap() else {
+            panic!("not a contact")
+        };
+        let body = person_body(&inc.fields, &["contactGroups/3a1f".to_owned(), MY_CONTACTS.to_owned()]);
+        assert_eq!(
+            body["memberships"],
+            json!([{"contactGroupMembership":{"contactGroupResourceName":"contactGroups/myContacts"}},
+                   {"contactGroupMembership":{"contactGroupResourceName":"contactGroups/3a1f"}}])
+        );
         assert_eq!(body["names"], json!([{"givenName":"Ada","familyName":"Lovelace"}]));
         assert_eq!(body["phoneNumbers"][0], json!({"value":"+442079460000","type":"mobile"}));
         assert_eq!(body["birthdays"], json!([{"date":{"month":12,"day":10}}]));
@@ -538,15 +613,21 @@ mod tests {
         }
         let mut echoed = body.clone();
         echoed["resourceName"] = json!("people/c1");
-        let PersonChange::Upsert(back) = person_from_json(echoed, gb()).unwrap() else { panic!("not a contact") };
+        let PersonChange::Upsert(back) = person_from_json(echoed, gb(), &groups()).unwrap() else {
+            panic!("not a contact")
+        };
         let mut expected = inc.fields.clone();
         expected.display_name = None; // People derives displayName; a plain echo has none
-        expected.custom.remove(keys::CONTACT_GROUPS);
         expected.custom.remove("unparsed.phone");
         assert_eq!(back.fields, expected);
         let cleared =
-            person_body(&ContactFields { display_name: Some("Only Display".into()), ..ContactFields::default() });
+            person_body(&ContactFields { display_name: Some("Only Display".into()), ..ContactFields::default() }, &[]);
         assert_eq!(cleared["names"], json!([{"unstructuredName":"Only Display"}]));
         assert_eq!(cleared["emailAddresses"], json!([]));
+        assert_eq!(
+            cleared["memberships"],
+            json!([{"contactGroupMembership":{"contactGroupResourceName":"contactGroups/myContacts"}}]),
+            "a membership is always given, so the contact stays in Contacts"
+        );
     }
 }

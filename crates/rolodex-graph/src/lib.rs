@@ -99,8 +99,18 @@ impl GraphContacts {
         Self { conn, config }
     }
 
-    /// `{base}/{me|users/{id}}` followed by `segments`.
+    /// `{base}/{me|users/{id}}[/contactFolders/{folder}]` followed by `segments` (contact
+    /// collections live in the configured folder).
     fn url(&self, segments: &[&str]) -> Result<Url, ProviderError> {
+        self.mailbox_url(self.config.folder_id.as_deref(), segments)
+    }
+
+    /// `{base}/{me|users/{id}}/contacts/{id}` (items are addressed without their folder).
+    fn item_url(&self, id: &str) -> Result<Url, ProviderError> {
+        self.mailbox_url(None, &["contacts", id])
+    }
+
+    fn mailbox_url(&self, folder: Option<&str>, segments: &[&str]) -> Result<Url, ProviderError> {
         let mut url = self.config.base_url.clone();
         {
             let mut path = url.path_segments_mut().map_err(|()| invalid("base_url", "cannot be a base URL"))?;
@@ -113,28 +123,10 @@ impl GraphContacts {
                     path.push("users").push(id);
                 }
             }
-            if let Some(folder) = &self.config.folder_id {
+            if let Some(folder) = folder {
                 path.push("contactFolders").push(folder);
             }
             path.extend(segments);
-        }
-        Ok(url)
-    }
-
-    fn item_url(&self, id: &str) -> Result<Url, ProviderError> {
-        let mut url = self.config.base_url.clone();
-        {
-            let mut path = url.path_segments_mut().map_err(|()| invalid("base_url", "cannot be a base URL"))?;
-            path.pop_if_empty();
-            match &self.config.mailbox {
-                Mailbox::Me => {
-                    path.push("me");
-                }
-                Mailbox::User(u) => {
-                    path.push("users").push(u);
-                }
-            }
-            path.push("contacts").push(id);
         }
         Ok(url)
     }

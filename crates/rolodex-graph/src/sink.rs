@@ -6,7 +6,6 @@ use reqwest::StatusCode;
 use reqwest::header::IF_MATCH;
 use rolodex_domain::ContactFields;
 use rolodex_domain::ports::{ContactSink, ProviderError, RemoteRef};
-use rolodex_http::invalid;
 use serde_json::Value;
 
 use crate::GraphContacts;
@@ -17,8 +16,7 @@ async fn written(response: reqwest::Response) -> Result<RemoteRef, ProviderError
     if !response.status().is_success() {
         return Err(GraphFailure::read(response).await.into_error());
     }
-    let bytes = response.bytes().await.map_err(|e| rolodex_http::transport_error(&e))?;
-    let body: Value = serde_json::from_slice(&bytes).map_err(|e| invalid("body", format!("not JSON: {e}")))?;
+    let body: Value = rolodex_http::json::read_json(response).await?;
     remote_ref_from_graph(&body)
 }
 

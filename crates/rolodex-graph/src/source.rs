@@ -60,9 +60,7 @@ impl GraphContacts {
         if !response.status().is_success() {
             return Ok(Err(GraphFailure::read(response).await));
         }
-        let bytes = response.bytes().await.map_err(|e| rolodex_http::transport_error(&e))?;
-        let body = serde_json::from_slice(&bytes).map_err(|e| invalid("body", format!("not JSON: {e}")))?;
-        Ok(Ok(body))
+        Ok(Ok(rolodex_http::json::read_json(response).await?))
     }
 
     async fn fetch_round(&self, url: Url, round: Round) -> Result<ChangePage, ProviderError> {

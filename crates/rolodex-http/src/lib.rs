@@ -33,10 +33,14 @@
 //!   store is told, and every later call fails the same way without contacting the provider.
 //! - [`status_error`], [`transport_error`], [`invalid`]: the generic mapping to
 //!   `rolodex_domain::ports::ProviderError` adapters fall back on.
+//! - [`json`]: reading provider JSON with the failing field's path ([`json::FieldError`],
+//!   [`json::from_object`], [`json::read_json`]) and lenient deserialisers
+//!   ([`json::nullable_vec`], [`json::rfc3339_opt`], [`json::lenient_timestamp`]).
 
 mod client;
 mod conn;
 mod error;
+pub mod json;
 mod oauth;
 mod rate;
 mod retry;

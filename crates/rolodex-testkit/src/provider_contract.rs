@@ -18,6 +18,11 @@
 //!
 //! The adapter should be built with a retry policy that does not really sleep (e.g.
 //! `rolodex_http::RecordingSleeper`): the suites inject 429s with `Retry-After: 1`.
+//!
+//! Read-backs compare only the fields the provider can hold ([`MockCapabilities::fields`]).
+//! Requests for reference data an adapter caches (Google's contact groups, which name the tags)
+//! are reported by [`MockControl::lookup_requests`]: the one-request-per-page rules leave them
+//! out, and [`paging_contract`] checks that they are not repeated per page.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -43,9 +48,37 @@ pub enum InjectedFailure {
     RevokeRefreshToken,
 }
 
+/// A contact field the suite compares when it checks that a contact reads back the same.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Field {
+    /// `given_name`.
+    GivenName,
+    /// `family_name`.
+    FamilyName,
+    /// `emails` (all of them, in order).
+    Emails,
+    /// `phones` (the set of E.164 numbers).
+    Phones,
+    /// `company`.
+    Company,
+    /// `job_title`.
+    JobTitle,
+    /// `tags`.
+    Tags,
+}
+
+impl Field {
+    /// Every field the suite knows.
+    pub const ALL: &'static [Self] =
+        &[Self::GivenName, Self::FamilyName, Self::Emails, Self::Phones, Self::Company, Self::JobTitle, Self::Tags];
+}
+
 /// What the suite may expect of a provider.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MockCapabilities {
+    /// The contact fields the provider can hold; only these are compared on read-back (e.g.
+    /// GoHighLevel has no job title field).
+    pub fields: &'static [Field],
     /// The most contacts the adapter may return in one page (the mock's cap on page size).
     pub max_page_size: usize,
     /// Incremental fetches report deletions (Graph delta, People sync). GoHighLevel search does not.
@@ -82,6 +115,13 @@ pub trait MockControl: Send + Sync {
 
     /// API requests served so far (token endpoint excluded, injected failures included).
     fn api_requests(&self) -> usize;
+
+    /// Of [`MockControl::api_requests`], those that read reference data an adapter may list and
+    /// cache (Google's contact groups, which name the tags). They are not contact pages, so the
+    /// one-request-per-page rules do not count them; the suites check that they are cached.
+    fn lookup_requests(&self) -> usize {
+        0
+    }
 
     /// Successful token refreshes so far.
     fn token_refreshes(&self) -> usize;
@@ -142,12 +182,12 @@ pub async fn collect(source: &dyn ContactSource, mock: &dyn MockControl, start: 
     let mut listing = Listing::default();
     let mut request = start;
     loop {
-        let before = mock.api_requests();
+        let before = listing_requests(mock);
         let page: ChangePage = match source.fetch(request.clone()).await {
             Ok(p) => p,
             Err(e) => panic!("fetch({request:?}) failed: {e}"),
         };
-        let requests = mock.api_requests() - before;
+        let requests = listing_requests(mock) - before;
         assert!(requests <= 2, "one fetch made {requests} API requests: an adapter must not read ahead");
         assert!(
             page.upserts.len() <= max_page,
@@ -180,18 +220,32 @@ pub async fn collect(source: &dyn ContactSource, mock: &dyn MockControl, start: 
     }
 }
 
-fn assert_same_person(got: &ContactFields, want: &ContactFields, context: &str) {
-    assert_eq!(got.given_name, want.given_name, "{context}: given name");
-    assert_eq!(got.family_name, want.family_name, "{context}: family name");
-    assert_eq!(got.emails, want.emails, "{context}: emails");
-    assert_eq!(
-        got.phones.iter().map(|p| p.number.e164()).collect::<BTreeSet<_>>(),
-        want.phones.iter().map(|p| p.number.e164()).collect::<BTreeSet<_>>(),
-        "{context}: phone numbers"
-    );
-    assert_eq!(got.company, want.company, "{context}: company");
-    assert_eq!(got.job_title, want.job_title, "{context}: job title");
-    assert_eq!(got.tags, want.tags, "{context}: tags");
+/// API requests that are not reference-data lookups.
+fn listing_requests(mock: &dyn MockControl) -> usize {
+    mock.api_requests() - mock.lookup_requests()
+}
+
+/// Checks that `got` reads back as `want` in every field of `fields` (the provider's
+/// [`MockCapabilities::fields`]); other fields are not compared.
+///
+/// # Panics
+/// When a compared field differs.
+pub fn assert_same_person(got: &ContactFields, want: &ContactFields, fields: &[Field], context: &str) {
+    for field in fields {
+        match field {
+            Field::GivenName => assert_eq!(got.given_name, want.given_name, "{context}: given name"),
+            Field::FamilyName => assert_eq!(got.family_name, want.family_name, "{context}: family name"),
+            Field::Emails => assert_eq!(got.emails, want.emails, "{context}: emails"),
+            Field::Phones => assert_eq!(
+                got.phones.iter().map(|p| p.number.e164()).collect::<BTreeSet<_>>(),
+                want.phones.iter().map(|p| p.number.e164()).collect::<BTreeSet<_>>(),
+                "{context}: phone numbers"
+            ),
+            Field::Company => assert_eq!(got.company, want.company, "{context}: company"),
+            Field::JobTitle => assert_eq!(got.job_title, want.job_title, "{context}: job title"),
+            Field::Tags => assert_eq!(got.tags, want.tags, "{context}: tags"),
+        }
+    }
 }
 
 /// Accepts what a fetch may answer while the provider throttles: the adapter retried (Ok), or it
@@ -227,7 +281,7 @@ pub async fn source_contract(source: &dyn ContactSource, mock: &dyn MockControl)
     assert!(!full.reset, "a full listing is not a reset");
     for (id, want) in ids.iter().zip(&seeded) {
         let got = full.upserts.get(id).unwrap_or_else(|| panic!("seeded contact {id} missing from the full listing"));
-        assert_same_person(&got.fields, want, "full listing");
+        assert_same_person(&got.fields, want, caps.fields, "full listing");
         if caps.versions {
             assert!(got.external_version.is_some(), "contact {id} has no external_version");
         }
@@ -244,7 +298,7 @@ pub async fn source_contract(source: &dyn ContactSource, mock: &dyn MockControl)
     let delta = collect(source, mock, FetchRequest::Since(cursor)).await;
     assert!(!delta.reset, "a valid cursor must not reset");
     let got = delta.upserts.get(&ids[0]).expect("the remote update is in the changes");
-    assert_same_person(&got.fields, &changed, "remote update");
+    assert_same_person(&got.fields, &changed, caps.fields, "remote update");
     assert!(delta.upserts.contains_key(&created[0]), "the remote create is in the changes");
     assert!(!delta.upserts.contains_key(&ids[5]), "an unchanged contact is not in the changes");
     if caps.reports_deletions {
@@ -310,7 +364,7 @@ pub async fn sink_contract(sink: &dyn ContactSink, source: &dyn ContactSource, m
     assert!(mock.remote_ids().await.contains(&created.external_id), "the created contact is at the provider");
     let listing = collect(source, mock, FetchRequest::Full).await;
     let got = listing.upserts.get(&created.external_id).expect("the created contact is listed");
-    assert_same_person(&got.fields, &first, "created contact");
+    assert_same_person(&got.fields, &first, caps.fields, "created contact");
 
     let mut second = sample_contact(7002);
     second.emails.truncate(1);
@@ -322,7 +376,7 @@ pub async fn sink_contract(sink: &dyn ContactSink, source: &dyn ContactSource, m
     }
     let listing = collect(source, mock, FetchRequest::Full).await;
     let got = listing.upserts.get(&created.external_id).expect("the updated contact is listed");
-    assert_same_person(&got.fields, &second, "updated contact");
+    assert_same_person(&got.fields, &second, caps.fields, "updated contact");
 
     match sink.update("no-such-contact", None, &second).await {
         Err(ProviderError::NotFound(_)) => {}
@@ -355,10 +409,11 @@ pub async fn paging_contract(source: &dyn ContactSource, mock: &dyn MockControl,
     let mut seen = BTreeSet::new();
     let mut pages = 0usize;
     let mut request = FetchRequest::Full;
+    let lookups = mock.lookup_requests();
     loop {
-        let before = mock.api_requests();
+        let before = listing_requests(mock);
         let page = source.fetch(request).await.unwrap_or_else(|e| panic!("page {pages}: {e}"));
-        assert_eq!(mock.api_requests() - before, 1, "page {pages}: one request per page");
+        assert_eq!(listing_requests(mock) - before, 1, "page {pages}: one request per page");
         assert!(page.upserts.len() <= max_page, "page {pages} holds {} > {max_page}", page.upserts.len());
         pages += 1;
         for c in &page.upserts {
@@ -374,5 +429,7 @@ pub async fn paging_contract(source: &dyn ContactSource, mock: &dyn MockControl,
         }
     }
     assert_eq!(seen, ids, "every seeded contact is listed once");
+    let lookups = mock.lookup_requests() - lookups;
+    assert!(lookups <= 1, "reference data must be cached, not read per page: {lookups} lookups for {pages} pages");
     assert!(pages >= n.div_ceil(max_page), "{pages} pages for {n} contacts at {max_page} per page");
 }

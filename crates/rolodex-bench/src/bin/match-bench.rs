@@ -34,6 +34,9 @@ struct Args {
     /// Threads (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
+    /// Print this many wrong high-confidence decisions with their evidence (for tuning).
+    #[arg(long, default_value_t = 0)]
+    show_errors: usize,
     /// Incoming contacts to time the naive full scan on (0 to skip).
     #[arg(long, default_value_t = 20)]
     naive_sample: usize,
@@ -62,7 +65,8 @@ fn main() {
         .enumerate()
         .map(|(i, f)| (ContactId::from_uuid(uuid::Uuid::from_u128(i as u128 + 1)), MatchProfile::from_fields(f)))
         .collect();
-    let naive_targets: Vec<MatchProfile> = if args.naive_sample > 0 { profiles.iter().map(|(_, p)| p.clone()).collect() } else { vec![] };
+    let naive_targets: Vec<MatchProfile> =
+        if args.naive_sample > 0 { profiles.iter().map(|(_, p)| p.clone()).collect() } else { vec![] };
     let linker = Linker::build(profiles, MatchPolicy::default(), BlockLimits::default(), threads);
     let index_build = t.elapsed();
 
@@ -77,6 +81,8 @@ fn main() {
     let decisions = linker.decide_all(&incoming, threads);
     let comparison = t.elapsed();
     let total = index_build + normalisation + comparison;
+    let sample = incoming.len().min(2000);
+    let candidates: usize = incoming[..sample].iter().map(|p| linker.candidates(p).len()).sum();
 
     let mut fp = Fingerprint::default();
     let mut counts: HashMap<&str, usize> = HashMap::new();
@@ -95,9 +101,27 @@ fn main() {
         let ok = truth.get(&i) == Some(&pos);
         linked += 1;
         linked_ok += usize::from(ok);
+        if !ok && d.confidence != Confidence::High && linked - linked_ok <= args.show_errors {
+            eprintln!(
+                "WRONG {}: incoming {:?}\n  matched {:?}\n  reasons {:?}",
+                d.action.as_str(),
+                incoming_raw[i],
+                existing[pos],
+                d.reasons
+            );
+        }
         if d.confidence == Confidence::High {
             high += 1;
             high_ok += usize::from(ok);
+            if !ok && high - high_ok <= args.show_errors {
+                eprintln!(
+                    "WRONG HIGH: incoming {:?}\n  matched {:?}\n  truth {:?}\n  reasons {:?}",
+                    incoming_raw[i],
+                    existing[pos],
+                    truth.get(&i).map(|t| &existing[*t]),
+                    d.reasons
+                );
+            }
         }
     }
     let pct = |a: usize, b: usize| if b == 0 { 100.0 } else { 100.0 * a as f64 / b as f64 };
@@ -105,8 +129,16 @@ fn main() {
     println!("existing: {}  incoming: {}  threads: {threads}", existing.len(), incoming.len());
     println!("index build:   {:>8.2} s  ({} index entries)", index_build.as_secs_f64(), linker.index_len());
     println!("normalisation: {:>8.2} s", normalisation.as_secs_f64());
-    println!("comparison:    {:>8.2} s", comparison.as_secs_f64());
-    println!("total:         {:>8.2} s  ({:.0} incoming/s end to end)", total.as_secs_f64(), incoming.len() as f64 / total.as_secs_f64());
+    println!(
+        "comparison:    {:>8.2} s  ({:.1} candidates per incoming)",
+        comparison.as_secs_f64(),
+        candidates as f64 / sample.max(1) as f64
+    );
+    println!(
+        "total:         {:>8.2} s  ({:.0} incoming/s end to end)",
+        total.as_secs_f64(),
+        incoming.len() as f64 / total.as_secs_f64()
+    );
     println!("peak memory:   {:>8.0} MiB (whole process, generator data included)", peak_rss_mib().unwrap_or(f64::NAN));
     let mut c: Vec<_> = counts.into_iter().collect();
     c.sort();

@@ -6,10 +6,13 @@
 //! 2. A shared email (after folding) or a shared E.164 phone is strong evidence; when the given
 //!    names clearly disagree too (a shared mailbox, a family member's phone), it goes to `review`
 //!    with a warning instead.
-//! 3. Otherwise the Fellegi-Sunter total (bits) decides: at or above `high_bits` with an identifier
-//!    (email or phone) or at or above `very_high_bits` without one -> `update`, high; at or above
-//!    `medium_bits`, or a similar name plus the same company / company email domain -> `merge`,
-//!    medium; at or above `review_bits` -> `review`, low; else `create`.
+//! 3. Otherwise the evidence decides, as posterior log-odds: the Fellegi-Sunter total (bits) minus
+//!    the prior (`log2` of how many contacts are matched against: the same evidence is weaker in a
+//!    larger database). At or above `high_bits` with an identifier (email or phone), or at or above
+//!    `very_high_bits` without one -> `update`, high (never when both names clearly differ and no
+//!    identifier is shared); at or above `medium_bits`, or a similar name plus the same company /
+//!    company email domain -> `merge`, medium; at or above `review_bits` -> `review`, low; else
+//!    `create`.
 //! 4. Two candidates both plausible and within `ambiguity_bits` of each other -> `review`, low.
 //! 5. An `update` that would change nothing is a `skip` ("already up to date"); see
 //!    [`finalize_with_diff`].
@@ -17,7 +20,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::profile::{Frequencies, MatchProfile};
-use super::score::{PairScore, score_pair};
+use super::score::{PairScore, score_pair, score_pair_fast};
 use crate::diff::ContactDiff;
 use crate::ids::ContactId;
 
@@ -63,7 +66,7 @@ pub enum Confidence {
     High,
 }
 
-/// Thresholds, in bits of evidence (log2 likelihood ratio).
+/// Thresholds, in bits of posterior log-odds (evidence total minus `prior_bits`).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct MatchPolicy {
     /// `update`/high when an email or phone is shared and the total reaches this.
@@ -76,25 +79,43 @@ pub struct MatchPolicy {
     pub review_bits: f64,
     /// Two plausible candidates closer than this are ambiguous.
     pub ambiguity_bits: f64,
-    /// Bits subtracted before the logistic that turns a total into a 0-1 score (the prior odds of a
-    /// blocked pair being a match).
+    /// The prior: `log2` of the number of contacts matched against (at least
+    /// [`MatchPolicy::MIN_POPULATION`]); set it with [`MatchPolicy::for_population`].
     pub prior_bits: f64,
 }
 
 impl Default for MatchPolicy {
     fn default() -> Self {
         Self {
-            high_bits: 18.0,
-            very_high_bits: 24.0,
-            medium_bits: 12.0,
-            review_bits: 6.0,
+            high_bits: 8.0,
+            very_high_bits: 14.0,
+            medium_bits: 2.0,
+            review_bits: -4.0,
             ambiguity_bits: 4.0,
-            prior_bits: 10.0,
+            prior_bits: 1000f64.log2(),
         }
     }
 }
 
 impl MatchPolicy {
+    /// Below this many contacts the prior stays at `log2(1000)`: small files are not trusted more
+    /// than a thousand-contact book.
+    pub const MIN_POPULATION: u64 = 1000;
+
+    /// The same thresholds with the prior of matching against `population` contacts.
+    #[must_use]
+    pub fn for_population(self, population: u64) -> Self {
+        #[allow(clippy::cast_precision_loss)]
+        let n = population.max(Self::MIN_POPULATION) as f64;
+        Self { prior_bits: n.log2(), ..self }
+    }
+
+    /// Posterior log-odds (bits) of a total.
+    #[must_use]
+    pub fn posterior_bits(&self, total: f64) -> f64 {
+        total - self.prior_bits
+    }
+
     /// The 0-1 score of a total: `1 / (1 + 2^-(total - prior_bits))`.
     #[must_use]
     pub fn probability(&self, total: f64) -> f64 {
@@ -183,7 +204,7 @@ pub fn decide(
         return decision;
     }
     let mut scored: Vec<(ContactId, PairScore)> =
-        candidates.iter().map(|c| (c.id, score_pair(incoming, c.profile, freqs))).collect();
+        candidates.iter().map(|c| (c.id, score_pair_fast(incoming, c.profile, freqs))).collect();
     scored.sort_by(|a, b| b.1.total.total_cmp(&a.1.total).then(a.0.cmp(&b.0)));
 
     let plausible_list: Vec<&(ContactId, PairScore)> = scored.iter().filter(|(_, s)| plausible(s, policy)).collect();
@@ -193,19 +214,25 @@ pub fn decide(
         .take(5)
         .map(|(id, s)| Alternative { id: *id, score: policy.probability(s.total) })
         .collect();
-    let Some((best_id, best)) = scored.first() else {
+    let Some((best_id, _)) = scored.first() else {
         decision.reasons.push("no existing contact shares an email, phone or similar name".into());
         return decision;
     };
+    // Explain only the chosen candidate.
+    let best_id = *best_id;
+    let explained = candidates.iter().find(|c| c.id == best_id).map(|c| score_pair(incoming, c.profile, freqs));
+    let best = explained.as_ref().unwrap_or(&scored[0].1);
     decision.bits = best.total;
     decision.score = policy.probability(best.total);
     decision.reasons = reasons_of(best);
     if !plausible(best, policy) {
-        decision.reasons.insert(0, format!("closest candidate is too different ({:.1} bits)", best.total));
+        decision
+            .reasons
+            .insert(0, format!("closest candidate is too different ({:.1} bits)", policy.posterior_bits(best.total)));
         decision.score = 1.0 - decision.score;
         return decision;
     }
-    decision.matched_id = Some(*best_id);
+    decision.matched_id = Some(best_id);
 
     let (action, confidence, warnings) = classify(best, policy);
     decision.action = action;
@@ -234,6 +261,7 @@ pub fn decide(
 #[must_use]
 pub fn classify(best: &PairScore, policy: &MatchPolicy) -> (Action, Confidence, Vec<String>) {
     let identifier = best.email_match || best.phone_match;
+    let posterior = policy.posterior_bits(best.total);
     let similar_name = best.name_weight > 4.0 && !best.names_conflict && !best.given_conflict;
     if identifier && best.names_conflict {
         let warning = if best.email_match {
@@ -246,14 +274,16 @@ pub fn classify(best: &PairScore, policy: &MatchPolicy) -> (Action, Confidence, 
         // The family name agrees, the given name does not: a typo'd or changed given name, or a
         // relative. Never applied unattended.
         let warning = "the given names differ: the same person, or a relative sharing the address?".to_owned();
-        if best.total >= policy.high_bits {
+        if policy.posterior_bits(best.total) >= policy.high_bits {
             (Action::Merge, Confidence::Medium, vec![warning])
         } else {
             (Action::Review, Confidence::Low, vec![warning])
         }
-    } else if (identifier && best.total >= policy.high_bits) || best.total >= policy.very_high_bits {
+    } else if (identifier && posterior >= policy.high_bits)
+        || (!best.names_conflict && posterior >= policy.very_high_bits)
+    {
         (Action::Update, Confidence::High, vec![])
-    } else if best.total >= policy.medium_bits || (similar_name && best.same_org) {
+    } else if posterior >= policy.medium_bits || (similar_name && best.same_org) {
         (Action::Merge, Confidence::Medium, vec![])
     } else if plausible(best, policy) {
         (Action::Review, Confidence::Low, vec![])
@@ -263,7 +293,8 @@ pub fn classify(best: &PairScore, policy: &MatchPolicy) -> (Action, Confidence, 
 }
 
 fn plausible(score: &PairScore, policy: &MatchPolicy) -> bool {
-    score.total >= policy.review_bits || ((score.email_match || score.phone_match) && score.total > 0.0)
+    policy.posterior_bits(score.total) >= policy.review_bits
+        || ((score.email_match || score.phone_match) && score.total > 0.0)
 }
 
 /// Turns an `update` that would change nothing into a `skip` ("already up to date").

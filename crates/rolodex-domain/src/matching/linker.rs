@@ -8,7 +8,7 @@ use super::decide::{Action, Candidate, Decision, MatchPolicy, classify, decide};
 use super::index::{BlockLimits, CandidateIndex, IndexBuilder, key_hash};
 use super::keys::profile_keys;
 use super::profile::{Frequencies, MatchProfile};
-use super::score::score_pair;
+use super::score::{score_pair, score_pair_fast};
 use crate::ids::ContactId;
 
 /// Matches against a fixed set of existing contacts.
@@ -53,6 +53,7 @@ impl Linker {
     ) -> Self {
         let (ids, profiles): (Vec<ContactId>, Vec<MatchProfile>) = existing.into_iter().unzip();
         let freqs = Frequencies::from_profiles(&profiles);
+        let policy = policy.for_population(profiles.len() as u64);
         let hashed: Vec<Vec<(u64, u32)>> = run_parallel(profiles.len(), threads, |i| {
             let pos = u32::try_from(i).unwrap_or(u32::MAX);
             profile_keys(&profiles[i]).iter().map(|k| (key_hash(k), pos)).collect()
@@ -140,7 +141,7 @@ impl Linker {
             let mut decision = decide(p, &candidates, &self.freqs, &self.policy);
             let mut accepted = Vec::new();
             for &j in positions.iter().filter(|&&j| j as usize > i) {
-                let s = score_pair(p, &self.profiles[j as usize], &self.freqs);
+                let s = score_pair_fast(p, &self.profiles[j as usize], &self.freqs);
                 if matches!(classify(&s, &self.policy).0, Action::Update | Action::Merge) {
                     accepted.push(j);
                 }

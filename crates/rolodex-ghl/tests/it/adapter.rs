@@ -21,12 +21,7 @@ fn adapter(mock: &GhlMock) -> (GhlContacts, Arc<MemoryTokenStore>) {
     let session = OAuthSession::new(client.clone(), config, tokens, store.clone());
     let conn =
         HttpConnection::new(client, Auth::OAuth(Arc::new(session))).with_sleeper(Arc::new(RecordingSleeper::default()));
-    (
-        GhlContacts::new(conn, LOCATION_ID, Region::parse("US").unwrap())
-            .with_base_url(mock.uri())
-            .with_job_title_field(JOB_TITLE_FIELD),
-        store,
-    )
+    (GhlContacts::new(conn, LOCATION_ID, Region::parse("US").unwrap()).with_base_url(mock.uri()), store)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -50,6 +45,29 @@ async fn pages_through_ten_thousand_contacts() {
     let mock = GhlMock::start().await;
     let (ghl, _) = adapter(&mock);
     provider_contract::paging_contract(&ghl, &mock, 10_000).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn job_title_lives_in_a_custom_field_when_one_is_configured() {
+    let mock = GhlMock::start().await;
+    let (plain, _) = adapter(&mock);
+    let ghl = plain.clone().with_job_title_field(JOB_TITLE_FIELD);
+    let mut fields = sample_contact(1);
+    fields.job_title = Some("Chief Engineer".into());
+    let created = ghl.create(&fields).await.unwrap();
+    let stored = mock.contact_json(&created.external_id).unwrap();
+    assert_eq!(stored["customFields"], json!([{"id": JOB_TITLE_FIELD, "value": "Chief Engineer"}]));
+    assert_eq!(ghl.get(&created.external_id).await.unwrap().fields.job_title.as_deref(), Some("Chief Engineer"));
+    // Without the setting the custom field is just a custom value, and there is no job title.
+    let raw = plain.get(&created.external_id).await.unwrap();
+    assert_eq!(raw.fields.job_title, None);
+    assert_eq!(raw.fields.custom[&format!("ghl.customField.{JOB_TITLE_FIELD}")], json!("Chief Engineer"));
+    // A seeded contact's title (the mock stores it in that custom field) reads back too.
+    let ids = mock.seed(vec![fields.clone()]).await;
+    assert_eq!(ghl.get(&ids[0]).await.unwrap().fields.job_title.as_deref(), Some("Chief Engineer"));
+    fields.job_title = None;
+    ghl.update(&created.external_id, None, &fields).await.unwrap();
+    assert_eq!(ghl.get(&created.external_id).await.unwrap().fields.job_title, None, "a cleared title is cleared");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

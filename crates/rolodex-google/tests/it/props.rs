@@ -2,7 +2,7 @@
 
 use proptest::prelude::*;
 use rolodex_domain::Region;
-use rolodex_google::{PersonChange, person_body, person_from_json};
+use rolodex_google::{GroupDirectory, PersonChange, person_body, person_from_json};
 use serde_json::Value;
 
 fn arb_json() -> impl Strategy<Value = Value> {
@@ -39,6 +39,9 @@ fn arb_json() -> impl Strategy<Value = Value> {
             "userDefined",
             "key",
             "memberships",
+            "contactGroupMembership",
+            "contactGroupResourceName",
+            "contactGroupId",
             "primary",
         ]);
         prop_oneof![
@@ -54,12 +57,12 @@ proptest! {
 
     #[test]
     fn person_mapper_never_panics(v in arb_json()) {
-        if let Ok(PersonChange::Upsert(c)) = person_from_json(v.clone(), Region::default()) {
-            let _ = person_body(&c.fields);
+        if let Ok(PersonChange::Upsert(c)) = person_from_json(v.clone(), Region::default(), &GroupDirectory::default()) {
+            let _ = person_body(&c.fields, &[]);
         }
         if let Value::Object(mut m) = v {
             m.insert("resourceName".into(), Value::String("people/c1".into()));
-            let _ = person_from_json(Value::Object(m), Region::default());
+            let _ = person_from_json(Value::Object(m), Region::default(), &GroupDirectory::default());
         }
     }
 }

@@ -19,19 +19,18 @@
 //!
 //! It implements [`MockControl`] for the contract suites.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use rolodex_domain::ContactFields;
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-use wiremock::matchers::any;
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use wiremock::{MockServer, Request, Respond, ResponseTemplate};
 
-use crate::provider_contract::{InjectedFailure, MockCapabilities, MockControl};
+use super::common::{Account, Admission, Counters, form, lock, serve};
+use crate::provider_contract::{Field, InjectedFailure, MockCapabilities, MockControl};
 
 /// The only `Version` header value the API accepts.
 pub const API_VERSION: &str = "2021-07-28";
@@ -44,6 +43,11 @@ pub const PAGE_PAGING_LIMIT: usize = 10_000;
 pub const JOB_TITLE_FIELD: &str = "contact.job_title";
 /// The location the mock serves.
 pub const LOCATION_ID: &str = "ve9EPM428h8vShlRW1KT";
+
+/// The contact fields GoHighLevel holds: every one the suite compares but the job title, which
+/// only a location's custom field ([`JOB_TITLE_FIELD`]) can hold.
+pub const FIELDS: &[Field] =
+    &[Field::GivenName, Field::FamilyName, Field::Emails, Field::Phones, Field::Company, Field::Tags];
 
 const BASE_MS: i64 = 1_784_272_317_939;
 
@@ -60,10 +64,7 @@ struct State {
     order: BTreeSet<(i64, String)>,
     clock_ms: i64,
     next_id: u64,
-    access_token: Option<String>,
-    refresh_token: Option<String>,
-    token_serial: u64,
-    failures: VecDeque<InjectedFailure>,
+    account: Account,
     max_page_limit: usize,
     allow_duplicates: bool,
 }
@@ -73,18 +74,12 @@ struct State {
 pub struct GhlMock {
     server: MockServer,
     state: Arc<Mutex<State>>,
-    api_requests: Arc<AtomicUsize>,
-    refreshes: Arc<AtomicUsize>,
+    counters: Arc<Counters>,
 }
 
 struct Responder {
     state: Arc<Mutex<State>>,
-    api_requests: Arc<AtomicUsize>,
-    refreshes: Arc<AtomicUsize>,
-}
-
-fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
-    state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    counters: Arc<Counters>,
 }
 
 fn iso(ms: i64) -> String {
@@ -366,26 +361,18 @@ fn search(st: &State, body: &Map<String, Value>) -> ResponseTemplate {
 
 impl Responder {
     fn api(&self, req: &Request) -> ResponseTemplate {
-        self.api_requests.fetch_add(1, Ordering::SeqCst);
+        self.counters.api();
         let mut st = lock(&self.state);
-        if let Some(failure) = st.failures.pop_front() {
-            match failure {
-                InjectedFailure::RateLimited { retry_after_secs } => {
-                    let t = ghl_error(429, json!("Too Many Requests"), None)
-                        .insert_header("Retry-After", retry_after_secs.to_string().as_str());
-                    return rate_headers(t, 0);
-                }
-                InjectedFailure::ExpireAccessToken => st.access_token = None,
-                InjectedFailure::RevokeRefreshToken => {
-                    st.access_token = None;
-                    st.refresh_token = None;
-                }
+        match st.account.admit(req) {
+            Admission::Admitted => {}
+            Admission::Throttled(retry_after_secs) => {
+                let t = ghl_error(429, json!("Too Many Requests"), None)
+                    .insert_header("Retry-After", retry_after_secs.to_string().as_str());
+                return rate_headers(t, 0);
             }
-        }
-        let bearer =
-            req.headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
-        if bearer.is_none() || bearer != st.access_token.as_deref() {
-            return ghl_error(401, json!("Invalid token: access token is invalid"), Some("Unauthorized"));
+            Admission::Unauthorized => {
+                return ghl_error(401, json!("Invalid token: access token is invalid"), Some("Unauthorized"));
+            }
         }
         if req.headers.get("version").and_then(|v| v.to_str().ok()) != Some(API_VERSION) {
             return ghl_error(
@@ -466,8 +453,7 @@ impl Responder {
     }
 
     fn token(&self, req: &Request) -> ResponseTemplate {
-        let form: BTreeMap<String, String> =
-            url::form_urlencoded::parse(&req.body).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+        let form = form(req);
         let oauth_error = |status: u16, error: &str, description: &str| {
             ResponseTemplate::new(status).set_body_json(json!({"error": error, "error_description": description}))
         };
@@ -478,16 +464,13 @@ impl Responder {
             return oauth_error(400, "unsupported_grant_type", "grant_type must be refresh_token here");
         }
         let mut st = lock(&self.state);
-        let given = form.get("refresh_token");
-        if given.is_none() || given.map(String::as_str) != st.refresh_token.as_deref() {
+        let given = form.get("refresh_token").map(String::as_str);
+        let rotate: fn(u64) -> String = |n| format!("xy34dc0ae1234a4858f9ff06d4f6{n:04}");
+        let access = |n| format!("ab12dc0ae1234a7898f9ff06d4f6{n:04}");
+        let Some((access, refresh)) = st.account.refresh(given, access, Some(rotate)) else {
             return oauth_error(400, "invalid_grant", "Invalid grant: refresh token is invalid");
-        }
-        st.token_serial += 1;
-        let access = format!("ab12dc0ae1234a7898f9ff06d4f6{:04}", st.token_serial);
-        let refresh = format!("xy34dc0ae1234a4858f9ff06d4f6{:04}", st.token_serial);
-        st.access_token = Some(access.clone());
-        st.refresh_token = Some(refresh.clone());
-        self.refreshes.fetch_add(1, Ordering::SeqCst);
+        };
+        self.counters.refresh();
         ResponseTemplate::new(200).set_body_json(json!({
             "access_token": access, "token_type": "Bearer", "expires_in": 86399, "refresh_token": refresh,
             "scope": "contacts.readonly contacts.write", "userType": "Location", "locationId": LOCATION_ID,
@@ -513,28 +496,18 @@ impl GhlMock {
 
     /// Starts a mock whose search answers at most `max_page_limit` contacts a page.
     pub async fn start_with_max_page_limit(max_page_limit: usize) -> Self {
-        let server = MockServer::builder().disable_request_recording().start().await;
         let state = Arc::new(Mutex::new(State {
             contacts: BTreeMap::new(),
             order: BTreeSet::new(),
             clock_ms: BASE_MS,
             next_id: 0,
-            access_token: Some("ab12dc0ae1234a7898f9ff06d4f60000".into()),
-            refresh_token: Some("xy34dc0ae1234a4858f9ff06d4f60000".into()),
-            token_serial: 0,
-            failures: VecDeque::new(),
+            account: Account::new("ab12dc0ae1234a7898f9ff06d4f60000", "xy34dc0ae1234a4858f9ff06d4f60000"),
             max_page_limit,
             allow_duplicates: false,
         }));
-        let api_requests = Arc::new(AtomicUsize::new(0));
-        let refreshes = Arc::new(AtomicUsize::new(0));
-        let responder = Responder {
-            state: Arc::clone(&state),
-            api_requests: Arc::clone(&api_requests),
-            refreshes: Arc::clone(&refreshes),
-        };
-        Mock::given(any()).respond_with(responder).mount(&server).await;
-        Self { server, state, api_requests, refreshes }
+        let counters = Arc::new(Counters::default());
+        let server = serve(Responder { state: Arc::clone(&state), counters: Arc::clone(&counters) }).await;
+        Self { server, state, counters }
     }
 
     /// The API base URL (`http://127.0.0.1:{port}`), standing in for `services.leadconnectorhq.com`.
@@ -552,13 +525,13 @@ impl GhlMock {
     /// The access token the mock accepts now, if any.
     #[must_use]
     pub fn access_token(&self) -> Option<String> {
-        lock(&self.state).access_token.clone()
+        lock(&self.state).account.access_token.clone()
     }
 
     /// The refresh token the mock accepts now, if any.
     #[must_use]
     pub fn refresh_token(&self) -> Option<String> {
-        lock(&self.state).refresh_token.clone()
+        lock(&self.state).account.refresh_token.clone()
     }
 
     /// Lets the location hold duplicate contacts ("Allow Duplicate Contact").
@@ -592,6 +565,7 @@ impl GhlMock {
 impl MockControl for GhlMock {
     fn capabilities(&self) -> MockCapabilities {
         MockCapabilities {
+            fields: FIELDS,
             max_page_size: lock(&self.state).max_page_limit,
             reports_deletions: false,
             cursors_expire: false,
@@ -628,14 +602,14 @@ impl MockControl for GhlMock {
     }
 
     async fn inject(&self, failure: InjectedFailure) {
-        lock(&self.state).failures.push_back(failure);
+        lock(&self.state).account.failures.push_back(failure);
     }
 
     fn api_requests(&self) -> usize {
-        self.api_requests.load(Ordering::SeqCst)
+        self.counters.api_requests()
     }
 
     fn token_refreshes(&self) -> usize {
-        self.refreshes.load(Ordering::SeqCst)
+        self.counters.refreshes()
     }
 }

@@ -11,6 +11,15 @@
 //!   `metadata.sources` with the current etag required, stale etag 400 `FAILED_PRECONDITION`
 //!   `failedPrecondition`), `DELETE /v1/people/{id}:deleteContact` (`{}`); 404 `NOT_FOUND`;
 //!   etags bump on every write;
+//! - contact groups (not in the fact sheet; shapes from the public People API reference):
+//!   `GET /v1/contactGroups` (`pageSize` 1-1000, default 30; `pageToken`; `contactGroups[]` with
+//!   `resourceName`, `etag`, `groupType` `SYSTEM_CONTACT_GROUP` | `USER_CONTACT_GROUP`, `name`,
+//!   `formattedName`, `memberCount`; `nextPageToken`; `totalItems`) with the system groups
+//!   `myContacts`, `starred`, `friends`, `family`, `coworkers` present from the start;
+//!   `POST /v1/contactGroups` with `{"contactGroup":{"name"}}` (200 and the group; an empty name
+//!   400; a name in use 409 `ALREADY_EXISTS`); person `memberships` must name existing groups
+//!   (400 otherwise), are stored with both `contactGroupId` and `contactGroupResourceName`, and
+//!   a created person without any is put in `myContacts`;
 //! - bearer tokens checked: 401 `UNAUTHENTICATED`;
 //! - `POST /token`: the refresh-token grant; like Google it does not rotate the refresh token
 //!   (unless [`GoogleMock::rotate_refresh_tokens`]); an unknown one gets 400 `invalid_grant`
@@ -20,24 +29,33 @@
 //!
 //! It implements [`MockControl`] for the contract suites.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use rolodex_domain::{ContactFields, PhoneKind};
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-use wiremock::matchers::any;
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use wiremock::{MockServer, Request, Respond, ResponseTemplate};
 
-use crate::provider_contract::{InjectedFailure, MockCapabilities, MockControl};
+use super::common::{Account, Admission, Counters, Query, form, lock, serve};
+use crate::provider_contract::{Field, InjectedFailure, MockCapabilities, MockControl};
 
 /// The People API's largest `pageSize`.
 pub const MAX_PAGE_SIZE: usize = 1000;
 /// The page size when the client asks for none (or 0).
 pub const DEFAULT_PAGE_SIZE: usize = 100;
+/// The `contactGroups` page size when the client asks for none (or 0).
+pub const DEFAULT_GROUP_PAGE_SIZE: usize = 30;
+/// The system groups every account has (id, `formattedName`).
+pub const SYSTEM_GROUPS: [(&str, &str); 5] = [
+    ("myContacts", "My Contacts"),
+    ("starred", "Starred"),
+    ("friends", "Friends"),
+    ("family", "Family"),
+    ("coworkers", "Coworkers"),
+];
 /// The message of an expired sync token, exactly as captured.
 pub const EXPIRED_SYNC_TOKEN_MESSAGE: &str =
     "Sync token is expired. Clear local cache and retry call without the sync token.";
@@ -55,12 +73,12 @@ struct State {
     seq: u64,
     next_id: u64,
     min_valid: u64,
-    access_token: Option<String>,
-    refresh_token: Option<String>,
+    account: Account,
     rotate: bool,
-    token_serial: u64,
-    failures: VecDeque<InjectedFailure>,
     max_page_size: usize,
+    /// Contact groups by id (`myContacts`, `3a1f01`, ...).
+    groups: BTreeMap<String, Value>,
+    next_group: u64,
 }
 
 /// The mock server. Dropping it stops the server.
@@ -68,18 +86,12 @@ struct State {
 pub struct GoogleMock {
     server: MockServer,
     state: Arc<Mutex<State>>,
-    api_requests: Arc<AtomicUsize>,
-    refreshes: Arc<AtomicUsize>,
+    counters: Arc<Counters>,
 }
 
 struct Responder {
     state: Arc<Mutex<State>>,
-    api_requests: Arc<AtomicUsize>,
-    refreshes: Arc<AtomicUsize>,
-}
-
-fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
-    state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    counters: Arc<Counters>,
 }
 
 /// A Google API error body: `{"error":{"code","message","status"[,"details"]}}`.
@@ -131,10 +143,86 @@ const WRITABLE: [&str; 10] = [
     "urls",
 ];
 
+fn group_json(id: &str, name: &str, formatted: &str, system: bool) -> Value {
+    json!({
+        "resourceName": format!("contactGroups/{id}"),
+        "etag": format!("Mq{id}"),
+        "metadata": {"updateTime": timestamp(0)},
+        "groupType": if system { "SYSTEM_CONTACT_GROUP" } else { "USER_CONTACT_GROUP" },
+        "name": name,
+        "formattedName": formatted,
+    })
+}
+
 impl State {
     fn bump(&mut self) -> u64 {
         self.seq += 1;
         self.seq
+    }
+
+    /// Creates a user group; `None` when the name is taken.
+    fn create_group(&mut self, name: &str) -> Option<Value> {
+        if self.group_named(name).is_some() {
+            return None;
+        }
+        self.next_group += 1;
+        let id = format!("{:x}", 0x3a_1f00_u64 + self.next_group);
+        let group = group_json(&id, name, name, false);
+        self.groups.insert(id, group.clone());
+        Some(group)
+    }
+
+    /// The id of the user group called `name`.
+    fn group_named(&self, name: &str) -> Option<String> {
+        self.groups
+            .iter()
+            .find(|(_, g)| {
+                g.get("groupType").and_then(Value::as_str) == Some("USER_CONTACT_GROUP")
+                    && g.get("name").and_then(Value::as_str) == Some(name)
+            })
+            .map(|(id, _)| id.clone())
+    }
+
+    /// Memberships as stored: both the id and the resource name of an existing group; the id of
+    /// the first unknown group otherwise.
+    fn normalise_memberships(&self, body: &mut Map<String, Value>) -> Result<(), String> {
+        let Some(Value::Array(list)) = body.get("memberships") else { return Ok(()) };
+        let mut out = Vec::new();
+        for m in list {
+            let g = m.get("contactGroupMembership");
+            let id = g
+                .and_then(|g| g.get("contactGroupResourceName"))
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix("contactGroups/"))
+                .or_else(|| g.and_then(|g| g.get("contactGroupId")).and_then(Value::as_str))
+                .unwrap_or_default();
+            if !self.groups.contains_key(id) {
+                return Err(id.to_owned());
+            }
+            out.push(json!({"contactGroupMembership": {
+                "contactGroupId": id, "contactGroupResourceName": format!("contactGroups/{id}")
+            }}));
+        }
+        body.insert("memberships".into(), Value::Array(out));
+        Ok(())
+    }
+
+    /// `ContactFields` as a Person body, creating the groups of its tags.
+    fn person_from_fields(&mut self, fields: &ContactFields) -> Map<String, Value> {
+        let groups: Vec<String> = fields
+            .tags
+            .iter()
+            .filter_map(|t| {
+                self.group_named(t).or_else(|| {
+                    self.create_group(t)?
+                        .get("resourceName")?
+                        .as_str()?
+                        .strip_prefix("contactGroups/")
+                        .map(str::to_owned)
+                })
+            })
+            .collect();
+        fields_to_person(fields, &groups)
     }
 
     fn insert(&mut self, body: &Map<String, Value>) -> Value {
@@ -146,6 +234,12 @@ impl State {
             if let Some(v) = body.get(k) {
                 person.insert(k.into(), v.clone());
             }
+        }
+        if person.get("memberships").and_then(Value::as_array).is_none_or(Vec::is_empty) {
+            person.insert(
+                "memberships".into(),
+                json!([{"contactGroupMembership":{"contactGroupId":"myContacts","contactGroupResourceName":"contactGroups/myContacts"}}]),
+            );
         }
         person.insert("resourceName".into(), json!(format!("people/{id}")));
         stamp(&mut person, &id, seq);
@@ -223,9 +317,10 @@ fn deleted_person(id: &str, stored: &Stored) -> Value {
     })
 }
 
-/// `ContactFields` as a People API Person body (the mock's own, independent of the adapter's).
+/// `ContactFields` as a People API Person body (the mock's own, independent of the adapter's),
+/// in `myContacts` and the contact groups with the ids `group_ids`.
 #[must_use]
-pub fn fields_to_person(fields: &ContactFields) -> Map<String, Value> {
+pub fn fields_to_person(fields: &ContactFields, group_ids: &[String]) -> Map<String, Value> {
     let mut m = Map::new();
     let mut name = Map::new();
     if let Some(g) = &fields.given_name {
@@ -262,17 +357,12 @@ pub fn fields_to_person(fields: &ContactFields) -> Map<String, Value> {
     }
     m.insert(
         "memberships".into(),
-        json!([{"contactGroupMembership":{"contactGroupId":"myContacts","contactGroupResourceName":"contactGroups/myContacts"}}]),
+        std::iter::once("myContacts")
+            .chain(group_ids.iter().map(String::as_str))
+            .map(|id| json!({"contactGroupMembership":{"contactGroupId": id, "contactGroupResourceName": format!("contactGroups/{id}")}}))
+            .collect(),
     );
     m
-}
-
-struct Query(BTreeMap<String, String>);
-
-impl Query {
-    fn get(&self, k: &str) -> Option<&str> {
-        self.0.get(k).map(String::as_str)
-    }
 }
 
 /// `pageToken`: `{since}.{snapshot}.{size}.{after id}.{personFields}` (`since` 0 = full listing).
@@ -282,40 +372,49 @@ fn page_token(since: u64, snapshot: u64, size: usize, after: &str, fields: &str)
 
 impl Responder {
     fn api(&self, req: &Request, rest: &str) -> ResponseTemplate {
-        self.api_requests.fetch_add(1, Ordering::SeqCst);
+        self.counters.api();
         let mut st = lock(&self.state);
-        if let Some(failure) = st.failures.pop_front() {
-            match failure {
-                InjectedFailure::RateLimited { retry_after_secs } => {
-                    return google_error(
+        match st.account.admit(req) {
+            Admission::Admitted => {}
+            Admission::Throttled(retry_after_secs) => {
+                return google_error(
                         429,
                         "RESOURCE_EXHAUSTED",
                         "Quota exceeded for quota metric 'Read requests' and limit 'Read requests per minute per user' of service 'people.googleapis.com'.",
                         Some(json!([{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"RATE_LIMIT_EXCEEDED","domain":"googleapis.com"}])),
                     )
-                    .insert_header("Retry-After", retry_after_secs.to_string().as_str());
-                }
-                InjectedFailure::ExpireAccessToken => st.access_token = None,
-                InjectedFailure::RevokeRefreshToken => {
-                    st.access_token = None;
-                    st.refresh_token = None;
-                }
+                .insert_header("Retry-After", retry_after_secs.to_string().as_str());
+            }
+            Admission::Unauthorized => {
+                return google_error(
+                    401,
+                    "UNAUTHENTICATED",
+                    "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.",
+                    None,
+                );
             }
         }
-        let bearer =
-            req.headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
-        if bearer.is_none() || bearer != st.access_token.as_deref() {
-            return google_error(
-                401,
-                "UNAUTHENTICATED",
-                "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.",
-                None,
-            );
-        }
-        let query = Query(req.url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect());
+        let query = Query::of(req);
         let method = req.method.as_str();
         match (method, rest) {
             ("GET", "/people/me/connections") => connections(&st, &query),
+            ("GET", "/contactGroups") => {
+                self.counters.lookup();
+                list_groups(&st, &query)
+            }
+            ("POST", "/contactGroups") => {
+                let name = serde_json::from_slice::<Value>(&req.body)
+                    .ok()
+                    .and_then(|b| b.pointer("/contactGroup/name").and_then(Value::as_str).map(str::to_owned))
+                    .unwrap_or_default();
+                if name.trim().is_empty() {
+                    return invalid_argument("Invalid contact_group.name: must not be empty.");
+                }
+                match st.create_group(&name) {
+                    Some(group) => ResponseTemplate::new(200).set_body_json(group),
+                    None => google_error(409, "ALREADY_EXISTS", "Contact group name already exists.", None),
+                }
+            }
             ("POST", "/people:createContact") => match serde_json::from_slice::<Map<String, Value>>(&req.body) {
                 Ok(body) if body.contains_key("resourceName") || body.contains_key("etag") => invalid_argument(
                     "Request person.resourceName and person.etag must not be set when creating a contact.",
@@ -324,7 +423,10 @@ impl Responder {
                     "Invalid person.{}: only a single entry is allowed for a contact source.",
                     singleton_violation(&body).unwrap_or_default()
                 )),
-                Ok(body) => ResponseTemplate::new(200).set_body_json(st.insert(&body)),
+                Ok(mut body) => match st.normalise_memberships(&mut body) {
+                    Ok(()) => ResponseTemplate::new(200).set_body_json(st.insert(&body)),
+                    Err(id) => unknown_group(&id),
+                },
                 Err(e) => invalid_argument(&format!("Invalid JSON payload received. {e}")),
             },
             (_, r) if r.starts_with("/people/") => {
@@ -351,8 +453,7 @@ impl Responder {
     }
 
     fn token(&self, req: &Request) -> ResponseTemplate {
-        let form: BTreeMap<String, String> =
-            url::form_urlencoded::parse(&req.body).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+        let form = form(req);
         let oauth_error = |status: u16, error: &str, description: &str| {
             ResponseTemplate::new(status).set_body_json(json!({"error": error, "error_description": description}))
         };
@@ -366,23 +467,20 @@ impl Responder {
             return oauth_error(401, "invalid_client", "The OAuth client was not found.");
         }
         let mut st = lock(&self.state);
-        let given = form.get("refresh_token");
-        if given.is_none() || given.map(String::as_str) != st.refresh_token.as_deref() {
+        let rotate: Option<fn(u64) -> String> =
+            if st.rotate { Some(|n| format!("1//0g-mock-refresh-{n}")) } else { None };
+        let given = form.get("refresh_token").map(String::as_str);
+        let Some((access, refresh)) = st.account.refresh(given, |n| format!("ya29.mock-access-{n}"), rotate) else {
             return oauth_error(400, "invalid_grant", "Token has been expired or revoked.");
-        }
-        st.token_serial += 1;
-        let access = format!("ya29.mock-access-{}", st.token_serial);
-        st.access_token = Some(access.clone());
-        self.refreshes.fetch_add(1, Ordering::SeqCst);
+        };
+        self.counters.refresh();
         let mut body = json!({
             "access_token": access,
             "expires_in": 3599,
             "scope": "https://www.googleapis.com/auth/contacts",
             "token_type": "Bearer"
         });
-        if st.rotate {
-            let refresh = format!("1//0g-mock-refresh-{}", st.token_serial);
-            st.refresh_token = Some(refresh.clone());
+        if let Some(refresh) = refresh {
             body["refresh_token"] = json!(refresh);
         }
         ResponseTemplate::new(200).set_body_json(body)
@@ -403,7 +501,7 @@ fn update(st: &mut State, id: &str, q: &Query, body: &[u8]) -> ResponseTemplate 
     if let Some(bad) = fields.iter().find(|f| !WRITABLE.contains(f)) {
         return invalid_argument(&format!("Invalid updatePersonFields mask path: \"{bad}\"."));
     }
-    let body: Map<String, Value> = match serde_json::from_slice(body) {
+    let mut body: Map<String, Value> = match serde_json::from_slice(body) {
         Ok(b) => b,
         Err(e) => return invalid_argument(&format!("Invalid JSON payload received. {e}")),
     };
@@ -441,10 +539,64 @@ fn update(st: &mut State, id: &str, q: &Query, body: &[u8]) -> ResponseTemplate 
             "Invalid person.memberships: a contact must have at least one contact group membership.",
         );
     }
+    if let Err(group) = st.normalise_memberships(&mut body) {
+        return unknown_group(&group);
+    }
     match st.replace(id, &fields, &body) {
         Some(json) => ResponseTemplate::new(200).set_body_json(json),
         None => not_found(),
     }
+}
+
+fn unknown_group(id: &str) -> ResponseTemplate {
+    invalid_argument(&format!("Invalid person.memberships: contact group `contactGroups/{id}` not found."))
+}
+
+/// `GET contactGroups`: groups in id order; the page token is the last id served.
+fn list_groups(st: &State, q: &Query) -> ResponseTemplate {
+    let size = match q.get("pageSize").map(str::parse::<usize>) {
+        None | Some(Ok(0)) => DEFAULT_GROUP_PAGE_SIZE,
+        Some(Ok(n)) if n <= MAX_PAGE_SIZE => n,
+        Some(_) => return invalid_argument(&format!("Page size must be between 1 and {MAX_PAGE_SIZE}.")),
+    };
+    let after = match q.get("pageToken") {
+        None | Some("") => String::new(),
+        Some(t) => match t.strip_prefix("g.") {
+            Some(after) => after.to_owned(),
+            None => return invalid_argument("Request contains an invalid argument."),
+        },
+    };
+    let mut rest = st.groups.range::<str, _>((std::ops::Bound::Excluded(after.as_str()), std::ops::Bound::Unbounded));
+    let page: Vec<(&String, &Value)> = rest.by_ref().take(size).collect();
+    let mut body = json!({ "totalItems": st.groups.len() });
+    body["contactGroups"] = page
+        .iter()
+        .map(|(id, g)| {
+            let resource = format!("contactGroups/{id}");
+            let members = st
+                .persons
+                .values()
+                .filter(|p| !p.deleted)
+                .filter(|p| {
+                    p.json.get("memberships").and_then(Value::as_array).is_some_and(|ms| {
+                        ms.iter().any(|m| {
+                            m.pointer("/contactGroupMembership/contactGroupResourceName").and_then(Value::as_str)
+                                == Some(resource.as_str())
+                        })
+                    })
+                })
+                .count();
+            let mut g = (*g).clone();
+            g["memberCount"] = json!(members);
+            g
+        })
+        .collect();
+    if rest.next().is_some()
+        && let Some((last, _)) = page.last()
+    {
+        body["nextPageToken"] = json!(format!("g.{last}"));
+    }
+    ResponseTemplate::new(200).set_body_json(body)
 }
 
 fn connections(st: &State, q: &Query) -> ResponseTemplate {
@@ -534,28 +686,20 @@ impl GoogleMock {
 
     /// Starts a mock whose pages hold at most `max_page_size` persons (larger `pageSize` is 400).
     pub async fn start_with_max_page_size(max_page_size: usize) -> Self {
-        let server = MockServer::builder().disable_request_recording().start().await;
         let state = Arc::new(Mutex::new(State {
             persons: BTreeMap::new(),
             seq: 0,
             next_id: 0,
             min_valid: 0,
-            access_token: Some("ya29.mock-access-0".into()),
-            refresh_token: Some("1//0g-mock-refresh-0".into()),
+            account: Account::new("ya29.mock-access-0", "1//0g-mock-refresh-0"),
             rotate: false,
-            token_serial: 0,
-            failures: VecDeque::new(),
             max_page_size,
+            groups: SYSTEM_GROUPS.iter().map(|(id, f)| ((*id).to_owned(), group_json(id, id, f, true))).collect(),
+            next_group: 0,
         }));
-        let api_requests = Arc::new(AtomicUsize::new(0));
-        let refreshes = Arc::new(AtomicUsize::new(0));
-        let responder = Responder {
-            state: Arc::clone(&state),
-            api_requests: Arc::clone(&api_requests),
-            refreshes: Arc::clone(&refreshes),
-        };
-        Mock::given(any()).respond_with(responder).mount(&server).await;
-        Self { server, state, api_requests, refreshes }
+        let counters = Arc::new(Counters::default());
+        let server = serve(Responder { state: Arc::clone(&state), counters: Arc::clone(&counters) }).await;
+        Self { server, state, counters }
     }
 
     /// `http://127.0.0.1:{port}`.
@@ -579,13 +723,13 @@ impl GoogleMock {
     /// The access token the mock accepts now, if any.
     #[must_use]
     pub fn access_token(&self) -> Option<String> {
-        lock(&self.state).access_token.clone()
+        lock(&self.state).account.access_token.clone()
     }
 
     /// The refresh token the mock accepts now, if any.
     #[must_use]
     pub fn refresh_token(&self) -> Option<String> {
-        lock(&self.state).refresh_token.clone()
+        lock(&self.state).account.refresh_token.clone()
     }
 
     /// Makes the token endpoint issue a new refresh token on every refresh (Google normally
@@ -608,6 +752,19 @@ impl GoogleMock {
         st.persons.insert(id, Stored { json, seq, deleted: false });
     }
 
+    /// Creates a user contact group as if made in Google Contacts; returns its resource name
+    /// (`None` when the name is taken).
+    #[must_use]
+    pub fn create_group(&self, name: &str) -> Option<String> {
+        lock(&self.state).create_group(name)?.get("resourceName").and_then(Value::as_str).map(str::to_owned)
+    }
+
+    /// Every contact group, system groups included, as the API lists them.
+    #[must_use]
+    pub fn groups(&self) -> Vec<Value> {
+        lock(&self.state).groups.values().cloned().collect()
+    }
+
     /// The stored JSON of a live Person.
     #[must_use]
     pub fn person_json(&self, resource_name: &str) -> Option<Value> {
@@ -619,6 +776,7 @@ impl GoogleMock {
 impl MockControl for GoogleMock {
     fn capabilities(&self) -> MockCapabilities {
         MockCapabilities {
+            fields: Field::ALL,
             max_page_size: lock(&self.state).max_page_size,
             reports_deletions: true,
             cursors_expire: true,
@@ -631,19 +789,17 @@ impl MockControl for GoogleMock {
         contacts
             .iter()
             .map(|c| {
-                st.insert(&fields_to_person(c))
-                    .get("resourceName")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_owned()
+                let body = st.person_from_fields(c);
+                st.insert(&body).get("resourceName").and_then(Value::as_str).unwrap_or_default().to_owned()
             })
             .collect()
     }
 
     async fn update_remote(&self, external_id: &str, fields: &ContactFields) {
-        let body = fields_to_person(fields);
+        let mut st = lock(&self.state);
+        let body = st.person_from_fields(fields);
         let id = external_id.trim_start_matches("people/");
-        lock(&self.state).replace(id, &["names", "emailAddresses", "phoneNumbers", "organizations"], &body);
+        st.replace(id, &["names", "emailAddresses", "phoneNumbers", "organizations", "memberships"], &body);
     }
 
     async fn delete_remote(&self, external_id: &str) {
@@ -661,14 +817,18 @@ impl MockControl for GoogleMock {
     }
 
     async fn inject(&self, failure: InjectedFailure) {
-        lock(&self.state).failures.push_back(failure);
+        lock(&self.state).account.failures.push_back(failure);
     }
 
     fn api_requests(&self) -> usize {
-        self.api_requests.load(Ordering::SeqCst)
+        self.counters.api_requests()
+    }
+
+    fn lookup_requests(&self) -> usize {
+        self.counters.lookups()
     }
 
     fn token_refreshes(&self) -> usize {
-        self.refreshes.load(Ordering::SeqCst)
+        self.counters.refreshes()
     }
 }

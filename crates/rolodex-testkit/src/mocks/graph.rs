@@ -15,19 +15,18 @@
 //!
 //! It implements [`MockControl`] for the contract suites.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use rolodex_domain::{ContactFields, PhoneKind};
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-use wiremock::matchers::any;
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use wiremock::{MockServer, Request, Respond, ResponseTemplate};
 
-use crate::provider_contract::{InjectedFailure, MockCapabilities, MockControl};
+use super::common::{Account, Admission, Counters, Query, form, lock, serve};
+use crate::provider_contract::{Field, InjectedFailure, MockCapabilities, MockControl};
 
 /// The default cap on a page (`Prefer: odata.maxpagesize` and `$top`), as reported for delta.
 pub const DEFAULT_MAX_PAGE_SIZE: usize = 200;
@@ -49,10 +48,7 @@ struct State {
     next_id: u64,
     /// Delta tokens below this generation are expired.
     min_valid: u64,
-    access_token: Option<String>,
-    refresh_token: Option<String>,
-    token_serial: u64,
-    failures: VecDeque<InjectedFailure>,
+    account: Account,
     max_page_size: usize,
 }
 
@@ -61,18 +57,12 @@ struct State {
 pub struct GraphMock {
     server: MockServer,
     state: Arc<Mutex<State>>,
-    api_requests: Arc<AtomicUsize>,
-    refreshes: Arc<AtomicUsize>,
+    counters: Arc<Counters>,
 }
 
 struct Responder {
     state: Arc<Mutex<State>>,
-    api_requests: Arc<AtomicUsize>,
-    refreshes: Arc<AtomicUsize>,
-}
-
-fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
-    state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    counters: Arc<Counters>,
 }
 
 /// A Graph error body: `{"error":{"code","message","innerError":{...}}}`.
@@ -180,41 +170,21 @@ pub fn fields_to_graph(fields: &ContactFields) -> Map<String, Value> {
     m
 }
 
-struct Query(BTreeMap<String, String>);
-
-impl Query {
-    fn get(&self, k: &str) -> Option<&str> {
-        self.0.get(k).map(String::as_str)
-    }
-}
-
 impl Responder {
     fn api(&self, req: &Request, rest: &str) -> ResponseTemplate {
-        self.api_requests.fetch_add(1, Ordering::SeqCst);
+        self.counters.api();
         let mut st = lock(&self.state);
-        if let Some(failure) = st.failures.pop_front() {
-            match failure {
-                InjectedFailure::RateLimited { retry_after_secs } => {
-                    return graph_error(
-                        429,
-                        "ApplicationThrottled",
-                        "Application is over its MailboxConcurrency limit.",
-                    )
+        match st.account.admit(req) {
+            Admission::Admitted => {}
+            Admission::Throttled(retry_after_secs) => {
+                return graph_error(429, "ApplicationThrottled", "Application is over its MailboxConcurrency limit.")
                     .insert_header("Retry-After", retry_after_secs.to_string().as_str());
-                }
-                InjectedFailure::ExpireAccessToken => st.access_token = None,
-                InjectedFailure::RevokeRefreshToken => {
-                    st.access_token = None;
-                    st.refresh_token = None;
-                }
+            }
+            Admission::Unauthorized => {
+                return graph_error(401, "InvalidAuthenticationToken", "Access token has expired or is not yet valid.");
             }
         }
-        let bearer =
-            req.headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
-        if bearer.is_none() || bearer != st.access_token.as_deref() {
-            return graph_error(401, "InvalidAuthenticationToken", "Access token has expired or is not yet valid.");
-        }
-        let query = Query(req.url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect());
+        let query = Query::of(req);
         let method = req.method.as_str();
         match (method, rest) {
             ("GET", "/contacts") => list(&st, &query),
@@ -275,8 +245,7 @@ impl Responder {
     }
 
     fn token(&self, req: &Request) -> ResponseTemplate {
-        let form: BTreeMap<String, String> =
-            url::form_urlencoded::parse(&req.body).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+        let form = form(req);
         let oauth_error = |error: &str, description: &str, code: u32| {
             ResponseTemplate::new(400).set_body_json(json!({
                 "error": error,
@@ -302,20 +271,16 @@ impl Responder {
             );
         }
         let mut st = lock(&self.state);
-        let given = form.get("refresh_token");
-        if given.is_none() || given.map(String::as_str) != st.refresh_token.as_deref() {
+        let given = form.get("refresh_token").map(String::as_str);
+        let rotate: fn(u64) -> String = |n| format!("graph-refresh-{n}");
+        let Some((access, refresh)) = st.account.refresh(given, |n| format!("graph-access-{n}"), Some(rotate)) else {
             return oauth_error(
                 "invalid_grant",
                 "AADSTS70000: The provided value for the 'refresh_token' is not valid. The refresh token has expired or been revoked.",
                 70000,
             );
-        }
-        st.token_serial += 1;
-        let access = format!("graph-access-{}", st.token_serial);
-        let refresh = format!("graph-refresh-{}", st.token_serial);
-        st.access_token = Some(access.clone());
-        st.refresh_token = Some(refresh.clone());
-        self.refreshes.fetch_add(1, Ordering::SeqCst);
+        };
+        self.counters.refresh();
         ResponseTemplate::new(200).set_body_json(json!({
             "access_token": access,
             "token_type": "Bearer",
@@ -440,28 +405,23 @@ impl GraphMock {
 
     /// Starts a mock whose pages hold at most `max_page_size` contacts.
     pub async fn start_with_max_page_size(max_page_size: usize) -> Self {
-        let server = MockServer::builder().disable_request_recording().start().await;
-        let state = Arc::new(Mutex::new(State {
-            base: server.uri(),
-            contacts: BTreeMap::new(),
-            seq: 0,
-            next_id: 0,
-            min_valid: 0,
-            access_token: Some("graph-access-0".into()),
-            refresh_token: Some("graph-refresh-0".into()),
-            token_serial: 0,
-            failures: VecDeque::new(),
-            max_page_size,
-        }));
-        let api_requests = Arc::new(AtomicUsize::new(0));
-        let refreshes = Arc::new(AtomicUsize::new(0));
+        let counters = Arc::new(Counters::default());
         let responder = Responder {
-            state: Arc::clone(&state),
-            api_requests: Arc::clone(&api_requests),
-            refreshes: Arc::clone(&refreshes),
+            state: Arc::new(Mutex::new(State {
+                base: String::new(),
+                contacts: BTreeMap::new(),
+                seq: 0,
+                next_id: 0,
+                min_valid: 0,
+                account: Account::new("graph-access-0", "graph-refresh-0"),
+                max_page_size,
+            })),
+            counters: Arc::clone(&counters),
         };
-        Mock::given(any()).respond_with(responder).mount(&server).await;
-        Self { server, state, api_requests, refreshes }
+        let state = Arc::clone(&responder.state);
+        let server = serve(responder).await;
+        lock(&state).base = server.uri();
+        Self { server, state, counters }
     }
 
     /// `http://127.0.0.1:{port}`.
@@ -485,13 +445,13 @@ impl GraphMock {
     /// The access token the mock accepts now, if any.
     #[must_use]
     pub fn access_token(&self) -> Option<String> {
-        lock(&self.state).access_token.clone()
+        lock(&self.state).account.access_token.clone()
     }
 
     /// The refresh token the mock accepts now, if any.
     #[must_use]
     pub fn refresh_token(&self) -> Option<String> {
-        lock(&self.state).refresh_token.clone()
+        lock(&self.state).account.refresh_token.clone()
     }
 
     /// Stores a raw Graph contact body as if created in Outlook; returns the stored contact.
@@ -511,6 +471,7 @@ impl GraphMock {
 impl MockControl for GraphMock {
     fn capabilities(&self) -> MockCapabilities {
         MockCapabilities {
+            fields: Field::ALL,
             max_page_size: lock(&self.state).max_page_size,
             reports_deletions: true,
             cursors_expire: true,
@@ -545,14 +506,14 @@ impl MockControl for GraphMock {
     }
 
     async fn inject(&self, failure: InjectedFailure) {
-        lock(&self.state).failures.push_back(failure);
+        lock(&self.state).account.failures.push_back(failure);
     }
 
     fn api_requests(&self) -> usize {
-        self.api_requests.load(Ordering::SeqCst)
+        self.counters.api_requests()
     }
 
     fn token_refreshes(&self) -> usize {
-        self.refreshes.load(Ordering::SeqCst)
+        self.counters.refreshes()
     }
 }
