@@ -10,6 +10,7 @@ pub mod conflict;
 pub mod contact;
 pub mod diff;
 pub mod email;
+pub mod fastmap;
 pub mod ids;
 pub mod matching;
 pub mod name;

@@ -3,6 +3,8 @@
 //! (Bob ~ Robert) from the bundled `nicknames` table.
 
 use std::collections::HashMap;
+
+use crate::fastmap::FastMap;
 use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
@@ -225,11 +227,11 @@ impl PersonName {
     }
 }
 
-fn nickname_groups() -> &'static HashMap<String, Vec<u32>> {
-    static GROUPS: OnceLock<HashMap<String, Vec<u32>>> = OnceLock::new();
+fn nickname_groups() -> &'static FastMap<String, Vec<u32>> {
+    static GROUPS: OnceLock<FastMap<String, Vec<u32>>> = OnceLock::new();
     GROUPS.get_or_init(|| {
         let mut ids: HashMap<&str, u32> = HashMap::new();
-        let mut groups: HashMap<String, Vec<u32>> = HashMap::new();
+        let mut groups: FastMap<String, Vec<u32>> = FastMap::default();
         for line in include_str!("../data/nicknames.csv").lines().skip(1) {
             let mut cols = line.split(',');
             let (Some(formal), Some(_), Some(nick)) = (cols.next(), cols.next(), cols.next()) else {

@@ -13,7 +13,7 @@ use clap::Parser;
 use rolodex_bench::{Fingerprint, peak_rss_mib};
 use rolodex_domain::matching::index::BlockLimits;
 use rolodex_domain::matching::linker::Linker;
-use rolodex_domain::matching::{Action, Confidence, MatchPolicy, MatchProfile, score_pair};
+use rolodex_domain::matching::{Action, Confidence, MatchPolicy, MatchProfile, score_pair_fast};
 use rolodex_domain::{ContactFields, ContactId, Region};
 use rolodex_testkit::generate::{GeneratorConfig, generate};
 
@@ -37,6 +37,9 @@ struct Args {
     /// Print this many wrong high-confidence decisions with their evidence (for tuning).
     #[arg(long, default_value_t = 0)]
     show_errors: usize,
+    /// Name keys shared by more existing contacts than this are skipped as uninformative.
+    #[arg(long, default_value_t = BlockLimits::default().max_name_block)]
+    max_name_block: usize,
     /// Incoming contacts to time the naive full scan on (0 to skip).
     #[arg(long, default_value_t = 20)]
     naive_sample: usize,
@@ -60,14 +63,14 @@ fn main() {
 
     // 1. Index build: profiles of the existing contacts, blocking keys, sorted index, frequencies.
     let t = Instant::now();
-    let profiles: Vec<(ContactId, MatchProfile)> = existing
+    let with_ids: Vec<(ContactId, &ContactFields)> = existing
         .iter()
         .enumerate()
-        .map(|(i, f)| (ContactId::from_uuid(uuid::Uuid::from_u128(i as u128 + 1)), MatchProfile::from_fields(f)))
+        .map(|(i, f)| (ContactId::from_uuid(uuid::Uuid::from_u128(i as u128 + 1)), f))
         .collect();
-    let naive_targets: Vec<MatchProfile> =
-        if args.naive_sample > 0 { profiles.iter().map(|(_, p)| p.clone()).collect() } else { vec![] };
-    let linker = Linker::build(profiles, MatchPolicy::default(), BlockLimits::default(), threads);
+    let limits = BlockLimits { max_name_block: args.max_name_block, ..BlockLimits::default() };
+    let linker = Linker::build_from_fields(&with_ids, MatchPolicy::default(), limits, threads);
+    drop(with_ids);
     let index_build = t.elapsed();
 
     // 2. Normalisation: raw incoming -> parsed contact -> profile.
@@ -158,8 +161,8 @@ fn main() {
         let t = Instant::now();
         let mut best = 0.0f64;
         for p in sample {
-            for q in &naive_targets {
-                best = best.max(score_pair(p, q, linker.frequencies()).total);
+            for q in linker.profiles() {
+                best = best.max(score_pair_fast(p, q, linker.frequencies()).total);
             }
         }
         let per_incoming = t.elapsed().as_secs_f64() / sample.len() as f64;

@@ -33,10 +33,16 @@ impl Default for BlockLimits {
     }
 }
 
+/// Bits of the hash that pick a bucket in the lookup table in front of the sorted entries.
+const BUCKET_BITS: u32 = 20;
+
 /// A read-only blocking index.
 #[derive(Debug, Clone, Default)]
 pub struct CandidateIndex {
     entries: Vec<(u64, u32)>,
+    /// `buckets[b]..buckets[b + 1]`: the entries whose hash starts with the bits `b`, so a lookup
+    /// is one table read and a short search instead of a binary search over everything.
+    buckets: Vec<u32>,
     limits: BlockLimits,
 }
 
@@ -69,7 +75,15 @@ impl IndexBuilder {
         self.entries.sort_unstable();
         self.entries.dedup();
         self.entries.shrink_to_fit();
-        CandidateIndex { entries: self.entries, limits }
+        let mut buckets = Vec::with_capacity((1 << BUCKET_BITS) + 1);
+        let mut at = 0usize;
+        for b in 0..=(1u64 << BUCKET_BITS) {
+            while at < self.entries.len() && (self.entries[at].0 >> (64 - BUCKET_BITS)) < b {
+                at += 1;
+            }
+            buckets.push(u32::try_from(at).unwrap_or(u32::MAX));
+        }
+        CandidateIndex { entries: self.entries, buckets, limits }
     }
 }
 
@@ -87,9 +101,14 @@ impl CandidateIndex {
     }
 
     fn postings(&self, hash: u64) -> &[(u64, u32)] {
-        let start = self.entries.partition_point(|&(h, _)| h < hash);
-        let end = start + self.entries[start..].partition_point(|&(h, _)| h == hash);
-        &self.entries[start..end]
+        let b = usize::try_from(hash >> (64 - BUCKET_BITS)).unwrap_or(0);
+        let (Some(&lo), Some(&hi)) = (self.buckets.get(b), self.buckets.get(b + 1)) else {
+            return &[];
+        };
+        let bucket = &self.entries[lo as usize..hi as usize];
+        let start = bucket.partition_point(|&(h, _)| h < hash);
+        let end = start + bucket[start..].partition_point(|&(h, _)| h == hash);
+        &bucket[start..end]
     }
 
     /// Appends to `out` the positions of every contact sharing a key with `keys`, sorted and

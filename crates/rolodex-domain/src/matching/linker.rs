@@ -9,6 +9,7 @@ use super::index::{BlockLimits, CandidateIndex, IndexBuilder, key_hash};
 use super::keys::profile_keys;
 use super::profile::{Frequencies, MatchProfile};
 use super::score::{score_pair, score_pair_fast};
+use crate::contact::ContactFields;
 use crate::ids::ContactId;
 
 /// Matches against a fixed set of existing contacts.
@@ -63,6 +64,20 @@ impl Linker {
             builder.extend(h);
         }
         Self { ids, index: builder.build(limits), profiles, freqs, policy }
+    }
+
+    /// Builds profiles from parsed contacts (in parallel) and then the index: the whole index
+    /// build from contacts as a store holds them.
+    #[must_use]
+    pub fn build_from_fields(
+        existing: &[(ContactId, &ContactFields)],
+        policy: MatchPolicy,
+        limits: BlockLimits,
+        threads: usize,
+    ) -> Self {
+        let profiles =
+            run_parallel(existing.len(), threads, |i| (existing[i].0, MatchProfile::from_fields(existing[i].1)));
+        Self::build(profiles, policy, limits, threads)
     }
 
     /// The existing contacts' profiles, by position.

@@ -4,9 +4,8 @@
 //! contact. [`Frequencies`] counts how common each name, company and postcode value is, so agreeing
 //! on a common value ("smith") is worth less than agreeing on a rare one.
 
-use std::collections::HashMap;
-
 use crate::contact::{Birthday, ContactFields};
+use crate::fastmap::FastMap;
 use crate::name::{PersonName, fold};
 
 const LEGAL_SUFFIXES: &[&str] = &[
@@ -160,11 +159,11 @@ impl MatchProfile {
 #[derive(Debug, Clone, Default)]
 pub struct Frequencies {
     total: u64,
-    given: HashMap<String, u32>,
-    family: HashMap<String, u32>,
-    company: HashMap<String, u32>,
-    postcode: HashMap<String, u32>,
-    city: HashMap<String, u32>,
+    given: FastMap<String, u32>,
+    family: FastMap<String, u32>,
+    company: FastMap<String, u32>,
+    postcode: FastMap<String, u32>,
+    city: FastMap<String, u32>,
 }
 
 impl Frequencies {
@@ -187,8 +186,14 @@ impl Frequencies {
             (&mut self.postcode, &p.postcode),
             (&mut self.city, &p.city),
         ] {
-            if !value.is_empty() {
-                *map.entry(value.clone()).or_default() += 1;
+            if value.is_empty() {
+                continue;
+            }
+            match map.get_mut(value.as_str()) {
+                Some(n) => *n += 1,
+                None => {
+                    map.insert(value.clone(), 1);
+                }
             }
         }
     }
@@ -199,7 +204,7 @@ impl Frequencies {
         self.total
     }
 
-    fn share(&self, map: &HashMap<String, u32>, value: &str, default: f64) -> f64 {
+    fn share(&self, map: &FastMap<String, u32>, value: &str, default: f64) -> f64 {
         // Too few contacts to estimate from: use the default.
         if self.total < 200 {
             return default;

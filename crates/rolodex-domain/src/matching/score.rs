@@ -60,8 +60,15 @@ impl PairScore {
     }
 }
 
+/// Jaro-Winkler over bytes: every compared value is folded to ASCII first, and bytes let
+/// rapidfuzz use its table-based pattern matcher instead of decoding chars.
 fn jw(a: &str, b: &str) -> f64 {
-    jaro_winkler::similarity(a.chars(), b.chars())
+    jaro_winkler::similarity(a.bytes(), b.bytes())
+}
+
+/// Optimal string alignment distance over bytes (see [`jw`]).
+fn osa_bytes(a: &str, b: &str) -> usize {
+    osa::distance(a.bytes(), b.bytes())
 }
 
 fn lr(m: f64, u: f64) -> f64 {
@@ -115,8 +122,7 @@ fn compare_part(part: Part, a: &str, b: &str, freqs: &Frequencies, explain: bool
         return (lr(0.06, 0.03), Some(why!(explain, "{label} initial `{}` agrees", &a[..1])));
     }
     let s = name_part_similarity(a, b);
-    let one_edit =
-        || a.len().min(b.len()) >= 4 && a.len().abs_diff(b.len()) <= 1 && osa::distance(a.chars(), b.chars()) == 1;
+    let one_edit = || a.len().min(b.len()) >= 4 && a.len().abs_diff(b.len()) <= 1 && osa_bytes(a, b) == 1;
     if s >= 0.92 || one_edit() {
         (lr(0.04, 0.002), Some(why!(explain, "{label} {s:.2} similar (`{a}` ~ `{b}`)")))
     } else if s >= 0.84 {
@@ -184,8 +190,11 @@ fn birthday_weight(a: Birthday, b: Birthday, explain: bool) -> (f64, String) {
             (lr(0.05, 0.99), why!(explain, "different birthdays ({a} vs {b})"))
         };
     }
-    let (sa, sb) = (a.to_string().replace('-', ""), b.to_string().replace('-', ""));
-    let edits = osa::distance(sa.chars(), sb.chars());
+    let digits = |d: Birthday| {
+        let (y, m, day) = (d.year.unwrap_or(0).unsigned_abs(), u32::from(d.month), u32::from(d.day));
+        [y / 1000 % 10, y / 100 % 10, y / 10 % 10, y % 10, m / 10, m % 10, day / 10, day % 10].map(|x| x as u8)
+    };
+    let edits = osa::distance(digits(a).iter(), digits(b).iter());
     let day_month_swapped = a.year == b.year && a.month == b.day && a.day == b.month;
     let same_parts = u8::from(a.year == b.year) + u8::from(a.month == b.month) + u8::from(a.day == b.day);
     if edits == 1 || day_month_swapped {
@@ -300,7 +309,7 @@ fn compare_address(a: &MatchProfile, b: &MatchProfile, freqs: &Frequencies, expl
     if !a.postcode.is_empty() && !b.postcode.is_empty() {
         if a.postcode == b.postcode {
             add(lr(0.85, freqs.postcode(&a.postcode)), why!(explain, "same postcode {}", a.postcode));
-        } else if osa::distance(a.postcode.chars(), b.postcode.chars()) == 1 {
+        } else if osa_bytes(&a.postcode, &b.postcode) == 1 {
             add(lr(0.08, 0.01), why!(explain, "postcode one typo apart ({} ~ {})", a.postcode, b.postcode));
         } else {
             add(lr(0.07, 0.99), why!(explain, "different postcodes ({} vs {})", a.postcode, b.postcode));
