@@ -1,0 +1,121 @@
+//! `rolodex-worker` binary: parses the flags, sets up structured logs, opens the store, registers
+//! the job handlers and runs the worker until SIGTERM / Ctrl-C (or, with `--once`, until the due
+//! jobs are drained).
+
+use std::io::IsTerminal;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Parser;
+use rolodex_store::{Store, StoreConfig, TokenCipher};
+use rolodex_worker::{Mode, Registry, WorkerConfig, parse_concurrency};
+use secrecy::SecretString;
+
+/// Runs Rolodex background jobs.
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Args {
+    /// `postgres://…` or `sqlite://path`.
+    #[arg(long, env = "ROLODEX_DATABASE_URL")]
+    database_url: String,
+    /// Base64 of the 32-byte key that encrypts connection tokens at rest.
+    #[arg(long, env = "ROLODEX_TOKEN_KEY", hide_env_values = true)]
+    token_key: String,
+    /// Drain the due jobs and exit.
+    #[arg(long)]
+    once: bool,
+    /// A job kind (its queue) and how many of its jobs run at once: `sync.scheduled=2`. Repeatable.
+    #[arg(long = "concurrency", value_parser = parse_concurrency, default_value = "default=4")]
+    concurrency: Vec<(String, usize)>,
+    /// Lease per claimed job, in seconds (heartbeats come every third of it).
+    #[arg(long, default_value_t = 60)]
+    lease_secs: u64,
+    /// Wait between claims when nothing is due, in milliseconds.
+    #[arg(long, default_value_t = 1000)]
+    poll_ms: u64,
+    /// Seconds the jobs in flight get to finish after SIGTERM before they are released.
+    #[arg(long, default_value_t = 30)]
+    grace_secs: u64,
+    /// This worker's id in job leases (default: rolodex-worker-<pid>).
+    #[arg(long)]
+    worker_id: Option<String>,
+    /// `json` or `pretty` (default: pretty on a terminal, JSON otherwise).
+    #[arg(long)]
+    log_format: Option<String>,
+    /// Database pool size.
+    #[arg(long, default_value_t = 8)]
+    max_connections: usize,
+}
+
+fn init_logs(format: Option<&str>) -> anyhow::Result<()> {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let json = match format {
+        Some("json") => true,
+        Some("pretty") => false,
+        Some(other) => anyhow::bail!("--log-format must be json or pretty, not `{other}`"),
+        None => !std::io::stderr().is_terminal(),
+    };
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if json {
+        builder.json().init()
+    } else {
+        builder.init()
+    }
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    init_logs(args.log_format.as_deref())?;
+    let cipher = TokenCipher::from_base64(&SecretString::from(args.token_key)).context("reading --token-key")?;
+    let store = Store::connect(StoreConfig { url: args.database_url, max_connections: args.max_connections, cipher })
+        .await
+        .context("opening the store")?;
+    // Handlers are registered here as their ports land in the store: `sync.scheduled`
+    // (rolodex_app::jobs::ScheduledSyncJob) needs the sync storage ports and a ContactSources
+    // over the provider adapters.
+    let registry = Arc::new(Registry::new());
+    let config = WorkerConfig {
+        worker_id: args.worker_id.unwrap_or_else(|| format!("rolodex-worker-{}", std::process::id())),
+        queues: args.concurrency,
+        lease: Duration::from_secs(args.lease_secs.max(1)),
+        poll_interval: Duration::from_millis(args.poll_ms.max(10)),
+        shutdown_grace: Duration::from_secs(args.grace_secs),
+        ..WorkerConfig::default()
+    };
+    let (stop, shutdown) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("shutdown signal received");
+        let _ = stop.send(true);
+    });
+    let mode = if args.once { Mode::Once } else { Mode::UntilShutdown };
+    let stats = rolodex_worker::run(Arc::new(store), registry, config, mode, shutdown).await;
+    tracing::info!(?stats, "bye");
+    Ok(())
+}
+
+#[cfg(unix)]
+async fn wait_for_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot listen for SIGTERM; Ctrl-C only");
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+#[cfg(not(unix))]
+async fn wait_for_signal() {
+    let _ = tokio::signal::ctrl_c().await;
+}

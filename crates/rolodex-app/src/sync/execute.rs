@@ -1,0 +1,199 @@
+//! Execute: apply a run's approved items in batches. Each batch is one
+//! [`SyncRunStore::apply_batch`](rolodex_domain::ports::storage::SyncRunStore::apply_batch)
+//! transaction: the contacts it writes, one audit row per change (before and after), the provider
+//! links (with the snapshot hash that makes the next sync skip unchanged contacts), the item
+//! results and the run's counts; the last batch also carries the connection's new cursor. So links
+//! and the cursor advance only with a batch that commits, and a crash between batches resumes
+//! where it stopped: applied items have a result and are never applied twice. The run's counts are
+//! readable while it runs ([`SyncService::progress`]).
+
+use std::collections::HashMap;
+
+use rolodex_domain::diff::merge;
+use rolodex_domain::matching::Action;
+use rolodex_domain::ports::storage::{
+    Actor, ApplyBatch, ApplyChange, ApplyOp, ContactStoreError, ItemFilter, ItemOutcome, ProviderLink, ReviewState,
+    SyncRun, SyncStatus,
+};
+use rolodex_domain::{Contact, ContactId, ContactStatus, OrgId, SyncItemId, SyncRunId};
+
+use super::gaps;
+use super::hash::fields_hash;
+use super::model::{ExecuteReport, ItemView};
+use super::review::view_of;
+use super::{CONTACTS_RESOURCE, SyncError, SyncService};
+
+impl SyncService {
+    /// Applies the run's approved, unapplied items (see the module doc). Items still pending stay
+    /// in the run: it goes back to `preview` for a person, or to `completed` when none are left.
+    /// After an error the run stays `executing`; calling `execute` again resumes it.
+    ///
+    /// # Errors
+    /// [`SyncError::RunNotFound`], [`SyncError::RunFinished`]; storage errors (the failing batch
+    /// is not committed; the batches before it are).
+    #[tracing::instrument(skip_all, fields(org = %org, run = %run_id))]
+    pub async fn execute(&self, org: OrgId, run_id: SyncRunId, actor: Actor) -> Result<ExecuteReport, SyncError> {
+        let run = self.open_run(org, run_id).await?;
+        if run.status != SyncStatus::Executing {
+            self.ports.runs.set_run_status(org, run_id, SyncStatus::Executing, None).await?;
+        }
+        let overrides = gaps::load_overrides(&*self.ports.audit, org, run_id).await?;
+        let parked = match run.connection_id {
+            Some(conn) => gaps::parked_cursor(&*self.ports.cursors, org, conn, CONTACTS_RESOURCE, run_id).await?,
+            None => None,
+        };
+        let batch_size = self.settings.apply_batch.max(1);
+        let mut report = ExecuteReport::default();
+        let mut written: HashMap<ContactId, Contact> = HashMap::new();
+        loop {
+            let filter = ItemFilter {
+                decision: None,
+                review: Some(ReviewState::Approved),
+                unapplied_only: true,
+                after_position: None,
+                limit: batch_size + 1,
+            };
+            let mut items = self.ports.runs.list_items(org, run_id, &filter).await?;
+            let last = items.len() <= batch_size as usize;
+            items.truncate(batch_size as usize);
+            let mut changes = Vec::with_capacity(items.len());
+            let mut actions: HashMap<SyncItemId, Action> = HashMap::new();
+            for item in items {
+                let view = view_of(item, &overrides)?;
+                actions.insert(view.item.id, view.action);
+                changes.push(self.plan(org, &run, &view, &mut written).await?);
+            }
+            let cursor = match (last, run.connection_id, &parked) {
+                (true, Some(conn), Some(c)) => Some((conn, CONTACTS_RESOURCE.to_owned(), c.clone())),
+                _ => None,
+            };
+            if changes.is_empty() && cursor.is_none() {
+                break;
+            }
+            let with_cursor = cursor.is_some();
+            let applied = self
+                .ports
+                .runs
+                .apply_batch(org, ApplyBatch { run_id, actor: actor.clone(), changes, cursor, jobs: vec![] })
+                .await?;
+            report.batches += 1;
+            report.cursor_advanced |= with_cursor;
+            for (item, result) in applied.results {
+                match result.outcome {
+                    ItemOutcome::Created => report.created += 1,
+                    ItemOutcome::Updated if actions.get(&item) == Some(&Action::Merge) => report.merged += 1,
+                    ItemOutcome::Updated => report.updated += 1,
+                    ItemOutcome::Skipped => report.skipped += 1,
+                    ItemOutcome::Failed => {
+                        // What was planned for this contact did not happen: read it again next time.
+                        if let Some(id) = result.contact_id {
+                            written.remove(&id);
+                        }
+                        report.failed += 1;
+                        report.failures.push((item, result.message.unwrap_or_else(|| "failed".to_owned())));
+                    }
+                }
+            }
+            for c in applied.contacts {
+                written.insert(c.id, c);
+            }
+            tracing::info!(batch = report.batches, created = report.created, failed = report.failed, "batch committed");
+            if last {
+                break;
+            }
+        }
+        if let (Some(conn), Some(_)) = (run.connection_id, &parked) {
+            gaps::drop_parked_cursor(&*self.ports.cursors, org, conn, CONTACTS_RESOURCE, run_id).await?;
+        }
+        let waiting =
+            ItemFilter { review: Some(ReviewState::Pending), unapplied_only: true, limit: 1, ..ItemFilter::default() };
+        let status = if self.ports.runs.list_items(org, run_id, &waiting).await?.is_empty() {
+            SyncStatus::Completed
+        } else {
+            SyncStatus::Preview
+        };
+        self.ports.runs.set_run_status(org, run_id, status, None).await?;
+        report.status = Some(status);
+        tracing::info!(
+            created = report.created,
+            updated = report.updated,
+            merged = report.merged,
+            skipped = report.skipped,
+            failed = report.failed,
+            "sync executed"
+        );
+        Ok(report)
+    }
+
+    /// The change for one approved item. `written` holds the contacts this execution wrote or
+    /// plans to write (at the version the write will give them), so two items aimed at the same
+    /// contact merge one after the other instead of conflicting.
+    async fn plan(
+        &self,
+        org: OrgId,
+        run: &SyncRun,
+        view: &ItemView,
+        written: &mut HashMap<ContactId, Contact>,
+    ) -> Result<ApplyChange, SyncError> {
+        let item_id = view.item.id;
+        let incoming = &view.item.incoming;
+        let fail = |error: String| ApplyChange { item_id, op: ApplyOp::Fail { error }, link: None };
+        let op = match (view.action, view.target) {
+            (Action::Create, _) => {
+                ApplyOp::Create { id: ContactId::from(self.ports.ids.new_uuid()), fields: incoming.fields.clone() }
+            }
+            (Action::Update | Action::Merge, Some(target)) => {
+                let current = match written.get(&target) {
+                    Some(c) => c.clone(),
+                    None => match self.ports.contacts.get_contact(org, target).await {
+                        Ok(c) => c,
+                        Err(ContactStoreError::NotFound { .. }) => {
+                            return Ok(fail(format!("contact {target} no longer exists")));
+                        }
+                        Err(e) => return Err(e.into()),
+                    },
+                };
+                if current.status == ContactStatus::Deleted {
+                    return Ok(fail(format!("contact {target} was deleted since the preview")));
+                }
+                // The version the reviewed diff was based on; a contact changed by someone else
+                // since then fails with a conflict instead of being overwritten.
+                let expected_version = if written.contains_key(&target) || view.overridden {
+                    current.version
+                } else {
+                    view.recommendation.base_version.unwrap_or(current.version)
+                };
+                let policy =
+                    if view.action == Action::Merge { self.settings.merge_policy } else { self.settings.update_policy };
+                let fields = merge(&current.fields, &incoming.fields, policy);
+                written.insert(target, Contact { fields: fields.clone(), version: expected_version + 1, ..current });
+                ApplyOp::Update { id: target, expected_version, fields }
+            }
+            (Action::Update | Action::Merge, None) => {
+                return Ok(fail("no contact to write: override the target".into()));
+            }
+            (Action::Skip, _) => ApplyOp::Skip {
+                reason: view.recommendation.reasons.first().cloned().unwrap_or_else(|| "skipped by a reviewer".into()),
+            },
+            (Action::Review, _) => {
+                return Ok(fail("approved without a decision: override it with create, update, merge or skip".into()));
+            }
+        };
+        let link = match (&op, run.connection_id, &incoming.external_id) {
+            (ApplyOp::Create { id, .. } | ApplyOp::Update { id, .. }, Some(connection_id), Some(external_id)) => {
+                Some(ProviderLink {
+                    contact_id: *id,
+                    connection_id,
+                    external_id: external_id.clone(),
+                    external_version: incoming.external_version.clone(),
+                    snapshot: Some(incoming.fields.clone()),
+                    snapshot_hash: Some(fields_hash(&incoming.fields)),
+                    remote_updated_at: incoming.external_updated_at,
+                    synced_at: self.ports.clock.now(),
+                })
+            }
+            _ => None,
+        };
+        Ok(ApplyChange { item_id, op, link })
+    }
+}
