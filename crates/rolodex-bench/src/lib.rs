@@ -1,12 +1,22 @@
 //! Helpers shared by the benchmark binaries in `src/bin/`: peak memory and a stable hash.
 
+fn status_mib(field: &str) -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
 /// Peak resident memory of this process (VmHWM) in MiB, when the OS tells (Linux).
 #[must_use]
 pub fn peak_rss_mib() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024.0)
+    status_mib("VmHWM:")
+}
+
+/// Current resident memory of this process (VmRSS) in MiB.
+#[must_use]
+pub fn rss_mib() -> Option<f64> {
+    status_mib("VmRSS:")
 }
 
 /// FNV-1a, for fingerprinting outputs (identical output, identical hash).

@@ -6,13 +6,17 @@
 //! queue on the same database, so jobs are enqueued in the same transaction as the change that
 //! causes them. Business rules stay in the domain; this crate only stores and fetches.
 
+mod accounts;
 mod backend;
+mod campaigns;
 mod connections;
 mod contacts;
 mod crypto;
 mod error;
+mod history;
 mod jobs;
 pub mod schema;
+mod sync;
 
 use std::sync::Arc;
 

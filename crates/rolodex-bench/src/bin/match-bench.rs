@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use clap::Parser;
-use rolodex_bench::{Fingerprint, peak_rss_mib};
+use rolodex_bench::{Fingerprint, peak_rss_mib, rss_mib};
 use rolodex_domain::matching::index::BlockLimits;
 use rolodex_domain::matching::linker::Linker;
 use rolodex_domain::matching::{Action, Confidence, MatchPolicy, MatchProfile, score_pair_fast};
@@ -56,22 +56,46 @@ fn main() {
         incoming: args.incoming,
         duplicate_rate: args.duplicate_rate,
     });
-    let (truth, incoming_raw) = (generated.truth, generated.incoming);
-    // The store holds parsed contacts: parse the existing ones outside the timed part.
-    let existing: Vec<ContactFields> = generated.existing.into_iter().map(|r| r.into_incoming(region).fields).collect();
-    eprintln!("generated {} existing + {} incoming in {:.1?}", existing.len(), incoming_raw.len(), t.elapsed());
+    let (truth, incoming_raw, mut existing_raw) = (generated.truth, generated.incoming, generated.existing);
+    let n = existing_raw.len();
+    eprintln!("generated {} existing + {} incoming in {:.1?}", n, incoming_raw.len(), t.elapsed());
+    let setup_peak = peak_rss_mib().unwrap_or(f64::NAN);
 
-    // 1. Index build: profiles of the existing contacts, blocking keys, sorted index, frequencies.
+    // The store holds parsed contacts. Parse them outside the timed part, a chunk at a time from the
+    // end, freeing the raw records as we go; time only the profile construction (part of the
+    // index build).
+    let mut profile_time = std::time::Duration::ZERO;
+    let mut chunks: Vec<Vec<(ContactId, MatchProfile)>> = Vec::new();
+    let mut existing: Vec<ContactFields> = Vec::new();
+    while !existing_raw.is_empty() {
+        let at = existing_raw.len().saturating_sub(50_000);
+        let tail = existing_raw.split_off(at);
+        let fields: Vec<ContactFields> = tail.into_iter().map(|r| r.into_incoming(region).fields).collect();
+        let with_ids: Vec<(ContactId, &ContactFields)> = fields
+            .iter()
+            .enumerate()
+            .map(|(k, f)| (ContactId::from_uuid(uuid::Uuid::from_u128((at + k) as u128 + 1)), f))
+            .collect();
+        let t = Instant::now();
+        chunks.push(Linker::profiles_from_fields(&with_ids, threads));
+        profile_time += t.elapsed();
+        drop(with_ids);
+        if args.show_errors > 0 {
+            let mut rest = fields;
+            rest.append(&mut existing);
+            existing = rest;
+        }
+    }
+    drop(existing_raw);
+    let profiles: Vec<(ContactId, MatchProfile)> = chunks.into_iter().rev().flatten().collect();
+    let rss_before = rss_mib().unwrap_or(f64::NAN);
+
+    // 1. Index build: profiles of the existing contacts (timed above), blocking keys, sorted index,
+    //    frequencies.
     let t = Instant::now();
-    let with_ids: Vec<(ContactId, &ContactFields)> = existing
-        .iter()
-        .enumerate()
-        .map(|(i, f)| (ContactId::from_uuid(uuid::Uuid::from_u128(i as u128 + 1)), f))
-        .collect();
     let limits = BlockLimits { max_name_block: args.max_name_block, ..BlockLimits::default() };
-    let linker = Linker::build_from_fields(&with_ids, MatchPolicy::default(), limits, threads);
-    drop(with_ids);
-    let index_build = t.elapsed();
+    let linker = Linker::build(profiles, MatchPolicy::default(), limits, threads);
+    let index_build = t.elapsed() + profile_time;
 
     // 2. Normalisation: raw incoming -> parsed contact -> profile.
     let t = Instant::now();
@@ -129,7 +153,7 @@ fn main() {
     }
     let pct = |a: usize, b: usize| if b == 0 { 100.0 } else { 100.0 * a as f64 / b as f64 };
 
-    println!("existing: {}  incoming: {}  threads: {threads}", existing.len(), incoming.len());
+    println!("existing: {}  incoming: {}  threads: {threads}", linker.profiles().len(), incoming.len());
     println!("index build:   {:>8.2} s  ({} index entries)", index_build.as_secs_f64(), linker.index_len());
     println!("normalisation: {:>8.2} s", normalisation.as_secs_f64());
     println!(
@@ -142,7 +166,15 @@ fn main() {
         total.as_secs_f64(),
         incoming.len() as f64 / total.as_secs_f64()
     );
-    println!("peak memory:   {:>8.0} MiB (whole process, generator data included)", peak_rss_mib().unwrap_or(f64::NAN));
+    let rss_after = rss_mib().unwrap_or(f64::NAN);
+    println!(
+        "memory:        peak {:.0} MiB for the whole process; {:.0} MiB after generating; \
+         {:.0} MiB resident before the index build, {:.0} MiB after matching",
+        peak_rss_mib().unwrap_or(f64::NAN),
+        setup_peak,
+        rss_before,
+        rss_after
+    );
     let mut c: Vec<_> = counts.into_iter().collect();
     c.sort();
     println!("decisions:     {c:?}");

@@ -29,7 +29,7 @@ pub struct BlockLimits {
 
 impl Default for BlockLimits {
     fn default() -> Self {
-        Self { max_name_block: 400, max_identifier_block: 50 }
+        Self { max_name_block: 100, max_identifier_block: 50 }
     }
 }
 
@@ -57,6 +57,12 @@ impl IndexBuilder {
     #[must_use]
     pub fn with_capacity(n: usize) -> Self {
         Self { entries: Vec::with_capacity(n) }
+    }
+
+    /// A builder over pre-hashed `(key hash, position)` entries.
+    #[must_use]
+    pub fn from_entries(entries: Vec<(u64, u32)>) -> Self {
+        Self { entries }
     }
 
     /// Adds the keys of the contact at `position`.

@@ -43,6 +43,19 @@ fn run_parallel<T: Send>(n: usize, threads: usize, f: impl Fn(usize) -> T + Sync
     })
 }
 
+/// Splits `0..n` into one range per thread and maps each range on its own thread; results in
+/// range order.
+fn run_chunks<T: Send>(n: usize, threads: usize, f: impl Fn(std::ops::Range<usize>) -> T + Sync) -> Vec<T> {
+    let threads = threads.clamp(1, 64).min(n.max(1));
+    let chunk = n.div_ceil(threads);
+    std::thread::scope(|scope| {
+        let f = &f;
+        let handles: Vec<_> =
+            (0..threads).map(|t| scope.spawn(move || f(t * chunk..((t + 1) * chunk).min(n)))).collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
+    })
+}
+
 impl Linker {
     /// Builds the index over `existing` using `threads` threads for key hashing.
     #[must_use]
@@ -55,15 +68,20 @@ impl Linker {
         let (ids, profiles): (Vec<ContactId>, Vec<MatchProfile>) = existing.into_iter().unzip();
         let freqs = Frequencies::from_profiles(&profiles);
         let policy = policy.for_population(profiles.len() as u64);
-        let hashed: Vec<Vec<(u64, u32)>> = run_parallel(profiles.len(), threads, |i| {
-            let pos = u32::try_from(i).unwrap_or(u32::MAX);
-            profile_keys(&profiles[i]).iter().map(|k| (key_hash(k), pos)).collect()
+        let hashed: Vec<Vec<(u64, u32)>> = run_chunks(profiles.len(), threads, |range| {
+            let mut out = Vec::with_capacity(range.len() * 12);
+            for i in range {
+                let pos = u32::try_from(i).unwrap_or(u32::MAX);
+                out.extend(profile_keys(&profiles[i]).iter().map(|k| (key_hash(k), pos)));
+            }
+            out
         });
-        let mut builder = IndexBuilder::with_capacity(hashed.iter().map(Vec::len).sum());
-        for h in hashed {
-            builder.extend(h);
+        let mut chunks = hashed.into_iter();
+        let mut entries = chunks.next().unwrap_or_default();
+        for mut chunk in chunks {
+            entries.append(&mut chunk);
         }
-        Self { ids, index: builder.build(limits), profiles, freqs, policy }
+        Self { ids, index: IndexBuilder::from_entries(entries).build(limits), profiles, freqs, policy }
     }
 
     /// Builds profiles from parsed contacts (in parallel) and then the index: the whole index
@@ -75,9 +93,15 @@ impl Linker {
         limits: BlockLimits,
         threads: usize,
     ) -> Self {
-        let profiles =
-            run_parallel(existing.len(), threads, |i| (existing[i].0, MatchProfile::from_fields(existing[i].1)));
-        Self::build(profiles, policy, limits, threads)
+        Self::build(Self::profiles_from_fields(existing, threads), policy, limits, threads)
+    }
+
+    /// The profiles of parsed contacts, built on `threads` threads (the first half of
+    /// [`Linker::build_from_fields`], for callers that want to free the contacts before the index
+    /// is built).
+    #[must_use]
+    pub fn profiles_from_fields(existing: &[(ContactId, &ContactFields)], threads: usize) -> Vec<(ContactId, MatchProfile)> {
+        run_parallel(existing.len(), threads, |i| (existing[i].0, MatchProfile::from_fields(existing[i].1)))
     }
 
     /// The existing contacts' profiles, by position.

@@ -46,6 +46,54 @@ async fn postgres_jobs() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn sqlite_sync() {
+    let db = sqlite(clock()).await;
+    contract::sync_store_contract(&db.store).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_sync() {
+    let Some(db) = pg_db("postgres_sync").await else { return };
+    contract::sync_store_contract(&pg_store(&db, clock()).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sqlite_history() {
+    let db = sqlite(clock()).await;
+    contract::history_contract(&db.store).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_history() {
+    let Some(db) = pg_db("postgres_history").await else { return };
+    contract::history_contract(&pg_store(&db, clock()).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sqlite_campaigns() {
+    let db = sqlite(clock()).await;
+    contract::campaign_store_contract(&db.store).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_campaigns() {
+    let Some(db) = pg_db("postgres_campaigns").await else { return };
+    contract::campaign_store_contract(&pg_store(&db, clock()).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sqlite_accounts() {
+    let db = sqlite(clock()).await;
+    contract::account_store_contract(&db.store).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_accounts() {
+    let Some(db) = pg_db("postgres_accounts").await else { return };
+    contract::account_store_contract(&pg_store(&db, clock()).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn tokens_are_encrypted_at_rest_on_sqlite() {
     use rolodex_domain::ports::storage::ConnectionStore;
     let dir = tempfile::tempdir().unwrap();

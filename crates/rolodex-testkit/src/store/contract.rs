@@ -4,16 +4,25 @@
 //! organisation's id sees nothing and changes nothing.
 #![allow(clippy::unwrap_used, reason = "a contract suite is test code: a failed step panics and fails the test")]
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use rolodex_domain::matching::blocking_keys;
+use rolodex_domain::ports::SyncCursor;
 use rolodex_domain::ports::storage::{
-    ConnectionStatus, ConnectionStore, ConnectionStoreError, ContactQuery, ContactStore, ContactStoreError, JobQueue,
-    JobQueueError, JobState, LinkStore, NewConnection, NewContact, NewJob, ProviderLink, Schedule, Tokens,
+    AccountStore, AccountStoreError, Activity, ActivityStore, Actor, AiUsageRecord, AiUsageStore, AiUsageTotals,
+    ApplyBatch, ApplyChange, ApplyOp, AuditFilter, AuditLog, CampaignFilter, CampaignStatus, CampaignStore,
+    CampaignStoreError, ConnectionStatus, ConnectionStore, ConnectionStoreError, ContactQuery, ContactStore,
+    ContactStoreError, CursorStore, HistoryStoreError, ItemDecision, ItemFilter, ItemOutcome, JobQueue, JobQueueError,
+    JobState, LinkStore, MessageCounts, MessageState, NewAuditEntry, NewCampaign, NewCampaignMessage, NewConnection,
+    NewContact, NewJob, NewSyncItem, NewSyncRun, NewUser, NewWebhookReceipt, Permission, ProviderLink, ReceiptOutcome,
+    ReviewState, Role, RunFilter, Schedule, SyncCounts, SyncKind, SyncRunStore, SyncStatus, SyncStoreError, Tokens,
+    WebhookReceiptStore,
 };
 use rolodex_domain::{
-    ConnectionId, ContactFields, ContactId, ContactPhone, ContactStatus, EmailAddress, OrgId, PhoneE164, PhoneKind,
-    Region,
+    ActivityId, ApiKeyId, AuditId, CampaignId, CampaignMessageId, ConnectionId, ContactFields, ContactId, ContactPhone,
+    ContactStatus, EmailAddress, IncomingContact, OrgId, PhoneE164, PhoneKind, Region, SyncItemId, SyncRunId, UserId,
+    WebhookReceiptId,
 };
 use secrecy::{ExposeSecret, SecretString};
 use time::OffsetDateTime;
@@ -388,4 +397,709 @@ pub async fn job_queue_contract<S: JobQueue>(store: &S, advance: &(dyn Fn(time::
     assert!(store.list_schedules(b).await.unwrap().is_empty(), "schedules across orgs");
     assert!(!store.delete_schedule(b, "reconcile").await.unwrap());
     assert!(store.delete_schedule(a, "reconcile").await.unwrap());
+}
+
+fn new_run(provider: &str, connection: Option<ConnectionId>) -> NewSyncRun {
+    NewSyncRun {
+        id: SyncRunId::new_v7(),
+        user_id: None,
+        connection_id: connection,
+        provider: provider.to_owned(),
+        kind: SyncKind::Manual,
+        status: SyncStatus::Preview,
+        filters: serde_json::json!({ "tags": ["customer"] }),
+    }
+}
+
+fn new_item(
+    fields: ContactFields,
+    external_id: &str,
+    decision: ItemDecision,
+    target: Option<ContactId>,
+) -> NewSyncItem {
+    NewSyncItem {
+        id: SyncItemId::new_v7(),
+        incoming: IncomingContact { external_id: Some(external_id.to_owned()), fields, ..IncomingContact::default() },
+        decision,
+        target_contact_id: target,
+        confidence: 0.75,
+        diff: serde_json::json!([{ "field": "email" }]),
+        recommendation: serde_json::json!({ "action": decision.as_str() }),
+        review: ReviewState::Pending,
+    }
+}
+
+fn link_for(connection: ConnectionId, external_id: &str, snapshot: &ContactFields) -> ProviderLink {
+    ProviderLink {
+        contact_id: ContactId::new_v7(), // replaced by the op's contact
+        connection_id: connection,
+        external_id: external_id.to_owned(),
+        external_version: Some("e1".to_owned()),
+        snapshot: Some(snapshot.clone()),
+        snapshot_hash: Some("hash".to_owned()),
+        remote_updated_at: None,
+        synced_at: OffsetDateTime::UNIX_EPOCH,
+    }
+}
+
+/// [`SyncRunStore`] (runs, items, review, the batched apply), [`CursorStore`] and
+/// [`WebhookReceiptStore`], with the contact, link, audit and job rows the apply writes, and
+/// tenancy of all of them.
+pub async fn sync_store_contract<S>(store: &S)
+where
+    S: SyncRunStore
+        + CursorStore
+        + WebhookReceiptStore
+        + ContactStore
+        + LinkStore
+        + ConnectionStore
+        + JobQueue
+        + AuditLog,
+{
+    let (a, b) = (OrgId::new_v7(), OrgId::new_v7());
+    let conn = store.create_connection(a, new_connection("ghl", "loc-sync")).await.expect("connection");
+
+    // Runs.
+    let run = store.create_run(a, new_run("ghl", Some(conn.id))).await.expect("create run");
+    assert_eq!((run.status, run.counts), (SyncStatus::Preview, SyncCounts::default()));
+    assert_eq!(store.get_run(a, run.id).await.unwrap(), run, "a run round-trips");
+    let dup = NewSyncRun { id: run.id, ..new_run("ghl", None) };
+    assert!(matches!(store.create_run(a, dup).await, Err(SyncStoreError::Duplicate(_))), "taken run id");
+    let older = store.create_run(a, new_run("google", None)).await.unwrap();
+    let _ = older;
+    let listed = store.list_runs(a, &RunFilter::default()).await.unwrap();
+    assert_eq!(listed.len(), 2);
+    assert!(
+        (listed[0].created_at, listed[0].id) > (listed[1].created_at, listed[1].id),
+        "runs are listed newest first"
+    );
+    let ghl = store.list_runs(a, &RunFilter { provider: Some("ghl".to_owned()), ..Default::default() }).await.unwrap();
+    assert_eq!(ghl.iter().map(|r| r.id).collect::<Vec<_>>(), vec![run.id], "filter by provider");
+    let page = store.list_runs(a, &RunFilter { before: Some(listed[0].id), ..Default::default() }).await.unwrap();
+    assert_eq!(page.iter().map(|r| r.id).collect::<Vec<_>>(), vec![listed[1].id], "pages continue after `before`");
+
+    // Items.
+    let existing = store
+        .create_contact(
+            a,
+            NewContact {
+                id: ContactId::new_v7(),
+                fields: person("Ann", "Lee", Some("ann@x.com"), None),
+                status: ContactStatus::Active,
+            },
+            &[],
+        )
+        .await
+        .unwrap();
+    let stale = store
+        .create_contact(
+            a,
+            NewContact {
+                id: ContactId::new_v7(),
+                fields: person("Bob", "Ray", None, None),
+                status: ContactStatus::Active,
+            },
+            &[],
+        )
+        .await
+        .unwrap();
+    let new_fields = person("Cat", "New", Some("cat@x.com"), Some("+1 415 555 0100"));
+    let mut merged = existing.fields.clone();
+    merged.company = Some("Acme".to_owned());
+    let items = vec![
+        new_item(new_fields.clone(), "ext-1", ItemDecision::Create, None),
+        new_item(merged.clone(), "ext-2", ItemDecision::Update, Some(existing.id)),
+        new_item(stale.fields.clone(), "ext-3", ItemDecision::Update, Some(stale.id)),
+        new_item(person("Dan", "Skip", None, None), "ext-4", ItemDecision::Skip, None),
+        new_item(person("Eve", "Review", None, None), "ext-5", ItemDecision::Review, None),
+    ];
+    let ids: Vec<SyncItemId> = items.iter().map(|i| i.id).collect();
+    store.add_items(a, run.id, items.clone()).await.expect("add items");
+    let more = vec![new_item(person("Fay", "Later", None, None), "ext-6", ItemDecision::Create, None)];
+    store.add_items(a, run.id, more).await.unwrap();
+    let all = store.list_items(a, run.id, &ItemFilter::default()).await.unwrap();
+    assert_eq!(all.iter().map(|i| i.position).collect::<Vec<_>>(), vec![0, 1, 2, 3, 4, 5], "positions continue");
+    assert_eq!(all[0].incoming, items[0].incoming, "the incoming contact round-trips");
+    assert_eq!(all[1].target_contact_id, Some(existing.id));
+    assert!((all[0].confidence - 0.75).abs() < 1e-9);
+    assert_eq!(all[0].diff, items[0].diff);
+    assert!(
+        matches!(store.add_items(a, run.id, vec![items[0].clone()]).await, Err(SyncStoreError::Duplicate(_))),
+        "a taken item id is Duplicate"
+    );
+    let reviews = store
+        .list_items(a, run.id, &ItemFilter { decision: Some(ItemDecision::Review), ..Default::default() })
+        .await
+        .unwrap();
+    assert_eq!(reviews.len(), 1, "filter by decision");
+    let paged = store
+        .list_items(a, run.id, &ItemFilter { after_position: Some(3), limit: 1, ..Default::default() })
+        .await
+        .unwrap();
+    assert_eq!(paged.iter().map(|i| i.position).collect::<Vec<_>>(), vec![4], "items page by position");
+    assert_eq!(store.review_items(a, run.id, &ids[..4], ReviewState::Approved).await.unwrap(), 4);
+    assert_eq!(store.review_items(a, run.id, &ids[4..5], ReviewState::Rejected).await.unwrap(), 1);
+    let approved = store
+        .list_items(a, run.id, &ItemFilter { review: Some(ReviewState::Approved), ..Default::default() })
+        .await
+        .unwrap();
+    assert_eq!(approved.len(), 4, "filter by review state");
+
+    // Someone edits `stale` after the decision: its update must conflict, not abort the batch.
+    store.update_contact(a, stale.id, 1, person("Bob", "Ray-Edited", None, None), &[]).await.unwrap();
+    let created_id = ContactId::new_v7();
+    let batch = ApplyBatch {
+        run_id: run.id,
+        actor: Actor::System("sync".to_owned()),
+        changes: vec![
+            ApplyChange {
+                item_id: ids[0],
+                op: ApplyOp::Create { id: created_id, fields: new_fields.clone() },
+                link: Some(link_for(conn.id, "ext-1", &new_fields)),
+            },
+            ApplyChange {
+                item_id: ids[1],
+                op: ApplyOp::Update { id: existing.id, expected_version: 1, fields: merged.clone() },
+                link: Some(link_for(conn.id, "ext-2", &merged)),
+            },
+            ApplyChange {
+                item_id: ids[2],
+                op: ApplyOp::Update { id: stale.id, expected_version: 1, fields: stale.fields.clone() },
+                link: Some(link_for(conn.id, "ext-3", &stale.fields)),
+            },
+            ApplyChange { item_id: ids[3], op: ApplyOp::Skip { reason: "unchanged".to_owned() }, link: None },
+        ],
+        cursor: Some((conn.id, "contacts".to_owned(), SyncCursor("delta-1".to_owned()))),
+        jobs: vec![NewJob::new("contact.push", serde_json::json!({ "run": run.id.to_string() }))],
+    };
+    // Tenancy and validation first: nothing of these may be written.
+    assert!(
+        matches!(store.apply_batch(b, batch.clone()).await, Err(SyncStoreError::NotFound { .. })),
+        "B cannot apply to A's run"
+    );
+    let foreign = store.create_run(b, new_run("ghl", None)).await.unwrap();
+    let wrong_run = ApplyBatch { run_id: foreign.id, ..batch.clone() };
+    let _ = wrong_run;
+    let mut bad = batch.clone();
+    bad.changes.push(ApplyChange {
+        item_id: SyncItemId::new_v7(),
+        op: ApplyOp::Skip { reason: "x".to_owned() },
+        link: None,
+    });
+    assert!(matches!(store.apply_batch(a, bad).await, Err(SyncStoreError::Invalid(_))), "an item not in the run");
+    assert!(store.get_contacts(a, &[created_id]).await.unwrap().is_empty(), "a refused batch writes nothing");
+    assert!(store.get_cursor(a, conn.id, "contacts").await.unwrap().is_none(), "nor its cursor");
+    assert!(store.get_item(a, ids[0]).await.unwrap().result.is_none(), "nor item results");
+
+    let report = store.apply_batch(a, batch.clone()).await.expect("apply");
+    assert_eq!(report.counts, SyncCounts { created: 1, updated: 1, skipped: 1, failed: 1 });
+    let outcomes: Vec<_> = report.results.iter().map(|(id, r)| (*id, r.outcome)).collect();
+    assert_eq!(
+        outcomes,
+        vec![
+            (ids[0], ItemOutcome::Created),
+            (ids[1], ItemOutcome::Updated),
+            (ids[2], ItemOutcome::Failed),
+            (ids[3], ItemOutcome::Skipped)
+        ],
+        "every item's result, in batch order; the conflicting update failed"
+    );
+    assert_eq!(report.contacts.len(), 2, "the contacts written");
+    let created = store.get_contact(a, created_id).await.expect("the create was written");
+    assert_eq!((created.version, &created.fields), (1, &new_fields));
+    assert_eq!(store.get_contact(a, existing.id).await.unwrap().version, 2, "the update was written");
+    assert_eq!(store.get_contact(a, stale.id).await.unwrap().fields.family_name.as_deref(), Some("Ray-Edited"));
+    let found = store.find_candidates(a, &blocking_keys(&new_fields), 10).await.unwrap();
+    assert!(found.iter().any(|c| c.id == created_id), "index rows are written with the batch");
+    let link = store.find_link(a, conn.id, "ext-1").await.unwrap().expect("link written");
+    assert_eq!(link.contact_id, created_id, "the link points at the op's contact");
+    assert!(store.find_link(a, conn.id, "ext-3").await.unwrap().is_none(), "no link for a failed item");
+    let item = store.get_item(a, ids[2]).await.unwrap();
+    assert_eq!(item.result.as_ref().map(|r| r.outcome), Some(ItemOutcome::Failed));
+    assert!(item.result.and_then(|r| r.message).is_some_and(|m| !m.is_empty()), "the failure says why");
+    let run_now = store.get_run(a, run.id).await.unwrap();
+    assert_eq!(run_now.counts, report.counts, "the run's counts follow the batch");
+    assert_eq!(
+        store.get_cursor(a, conn.id, "contacts").await.unwrap().map(|c| c.cursor),
+        Some(SyncCursor("delta-1".to_owned()))
+    );
+    assert_eq!(store.list_jobs(a, JobState::Available, 10).await.unwrap().len(), 1, "the batch's jobs are enqueued");
+    let audit = store.list_audit(a, &AuditFilter { run_id: Some(run.id), ..Default::default() }).await.unwrap();
+    assert_eq!(audit.len(), 2, "one audit row per written contact");
+    let upd = audit.iter().find(|e| e.entry.entity_id == existing.id.to_string()).expect("audit of the update");
+    assert_eq!(upd.entry.action, "update");
+    assert!(upd.entry.before.is_some() && upd.entry.after.is_some(), "an update has before and after");
+    let cre = audit.iter().find(|e| e.entry.entity_id == created_id.to_string()).expect("audit of the create");
+    assert_eq!((cre.entry.action.as_str(), cre.entry.before.is_none()), ("create", true));
+    assert_eq!(cre.entry.actor, Actor::System("sync".to_owned()));
+
+    // Re-applying: items already applied are skipped and counted nowhere.
+    let again = store.apply_batch(a, batch.clone()).await.expect("re-apply");
+    assert!(again.results.is_empty() && again.contacts.is_empty(), "applied items are not applied twice");
+    assert_eq!(store.get_run(a, run.id).await.unwrap().counts, report.counts);
+    assert_eq!(
+        store.review_items(a, run.id, &ids[..1], ReviewState::Rejected).await.unwrap(),
+        0,
+        "applied items keep their review"
+    );
+    let unapplied =
+        store.list_items(a, run.id, &ItemFilter { unapplied_only: true, ..Default::default() }).await.unwrap();
+    assert_eq!(unapplied.len(), 2);
+
+    // Status.
+    let exec = store.set_run_status(a, run.id, SyncStatus::Executing, None).await.unwrap();
+    assert!(exec.started_at.is_some());
+    let done = store.set_run_status(a, run.id, SyncStatus::Failed, Some("provider down")).await.unwrap();
+    assert!(done.completed_at.is_some());
+    assert_eq!(done.error.as_deref(), Some("provider down"));
+    assert!(matches!(
+        store.set_run_status(a, run.id, SyncStatus::Executing, None).await,
+        Err(SyncStoreError::Invalid(_))
+    ));
+    let late = ApplyBatch { changes: vec![], cursor: None, jobs: vec![], ..batch.clone() };
+    assert!(
+        matches!(store.apply_batch(a, late).await, Err(SyncStoreError::Invalid(_))),
+        "a terminal run takes no batch"
+    );
+
+    // Tenancy of runs and items.
+    assert!(matches!(store.get_run(b, run.id).await, Err(SyncStoreError::NotFound { .. })));
+    assert!(matches!(store.get_item(b, ids[0]).await, Err(SyncStoreError::NotFound { .. })));
+    assert_eq!(store.list_runs(b, &RunFilter::default()).await.unwrap().len(), 1, "B sees only its own run");
+    assert!(store.list_items(b, run.id, &ItemFilter::default()).await.unwrap().is_empty());
+    assert_eq!(store.review_items(b, run.id, &ids, ReviewState::Approved).await.unwrap(), 0);
+    assert!(matches!(
+        store.set_run_status(b, run.id, SyncStatus::Cancelled, None).await,
+        Err(SyncStoreError::NotFound { .. })
+    ));
+    assert!(matches!(
+        store.add_items(b, run.id, vec![new_item(person("X", "Y", None, None), "x", ItemDecision::Create, None)]).await,
+        Err(SyncStoreError::NotFound { .. })
+    ));
+    let foreign_item = new_item(person("Gus", "B", None, None), "b-1", ItemDecision::Create, None);
+    store.add_items(b, foreign.id, vec![foreign_item.clone()]).await.unwrap();
+    let cross = ApplyBatch {
+        run_id: older.id,
+        actor: Actor::System("sync".to_owned()),
+        changes: vec![ApplyChange {
+            item_id: foreign_item.id,
+            op: ApplyOp::Skip { reason: "x".to_owned() },
+            link: None,
+        }],
+        cursor: None,
+        jobs: vec![],
+    };
+    assert!(matches!(store.apply_batch(a, cross).await, Err(SyncStoreError::Invalid(_))), "B's item in A's run");
+    let b_conn_batch = ApplyBatch {
+        run_id: foreign.id,
+        actor: Actor::System("sync".to_owned()),
+        changes: vec![ApplyChange {
+            item_id: foreign_item.id,
+            op: ApplyOp::Update { id: existing.id, expected_version: 2, fields: person("Hacked", "B", None, None) },
+            link: None,
+        }],
+        cursor: None,
+        jobs: vec![],
+    };
+    let r = store.apply_batch(b, b_conn_batch).await.expect("B's own batch");
+    assert_eq!(r.results[0].1.outcome, ItemOutcome::Failed, "B cannot update A's contact through a batch");
+    assert_eq!(store.get_contact(a, existing.id).await.unwrap().fields, merged, "A's contact is untouched");
+    let b_link = ApplyBatch {
+        run_id: foreign.id,
+        actor: Actor::System("sync".to_owned()),
+        changes: vec![],
+        cursor: Some((conn.id, "contacts".to_owned(), SyncCursor("evil".to_owned()))),
+        jobs: vec![],
+    };
+    assert!(store.apply_batch(b, b_link).await.is_err(), "B cannot set a cursor on A's connection");
+
+    // Cursors.
+    assert_eq!(store.get_cursor(a, conn.id, "mail").await.unwrap(), None);
+    store.set_cursor(a, conn.id, "mail", &SyncCursor("m1".to_owned())).await.unwrap();
+    store.set_cursor(a, conn.id, "mail", &SyncCursor("m2".to_owned())).await.unwrap();
+    assert_eq!(store.get_cursor(a, conn.id, "mail").await.unwrap().map(|c| c.cursor.0), Some("m2".to_owned()));
+    assert!(store.get_cursor(b, conn.id, "mail").await.unwrap().is_none(), "cursors across orgs");
+    assert!(matches!(
+        store.set_cursor(b, conn.id, "mail", &SyncCursor("x".to_owned())).await,
+        Err(SyncStoreError::NotFound { .. })
+    ));
+    assert!(!store.clear_cursor(b, conn.id, "mail").await.unwrap());
+    assert!(store.clear_cursor(a, conn.id, "mail").await.unwrap());
+    assert!(store.get_cursor(a, conn.id, "mail").await.unwrap().is_none());
+
+    // Webhook receipts: insert once, jobs only when new.
+    let receipt = NewWebhookReceipt {
+        id: WebhookReceiptId::new_v7(),
+        provider: "ghl".to_owned(),
+        delivery_id: "d-1".to_owned(),
+        connection_id: Some(conn.id),
+        payload: serde_json::json!({ "type": "ContactUpdate" }),
+    };
+    let job = NewJob::new("webhook.apply", serde_json::json!({})).on_queue("hooks");
+    let before_jobs = store.list_jobs(a, JobState::Available, 100).await.unwrap().len();
+    assert_eq!(
+        store.record_receipt(a, receipt.clone(), std::slice::from_ref(&job)).await.unwrap(),
+        ReceiptOutcome::New(receipt.id)
+    );
+    let again = NewWebhookReceipt { id: WebhookReceiptId::new_v7(), ..receipt.clone() };
+    assert_eq!(
+        store.record_receipt(a, again, std::slice::from_ref(&job)).await.unwrap(),
+        ReceiptOutcome::Duplicate(receipt.id),
+        "a delivery is stored once"
+    );
+    assert_eq!(
+        store.list_jobs(a, JobState::Available, 100).await.unwrap().len(),
+        before_jobs + 1,
+        "jobs only when new"
+    );
+    let in_b = NewWebhookReceipt { id: WebhookReceiptId::new_v7(), ..receipt.clone() };
+    assert!(matches!(store.record_receipt(b, in_b, &[]).await.unwrap(), ReceiptOutcome::New(_)), "per organisation");
+    let got = store.get_receipt(a, receipt.id).await.unwrap();
+    assert_eq!((got.payload, got.processed_at), (receipt.payload.clone(), None));
+    assert!(matches!(store.get_receipt(b, receipt.id).await, Err(SyncStoreError::NotFound { .. })));
+    assert!(matches!(store.mark_receipt_processed(b, receipt.id, None).await, Err(SyncStoreError::NotFound { .. })));
+    store.mark_receipt_processed(a, receipt.id, Some("bad payload")).await.unwrap();
+    let got = store.get_receipt(a, receipt.id).await.unwrap();
+    assert!(got.processed_at.is_some());
+    assert_eq!(got.error.as_deref(), Some("bad payload"));
+}
+
+/// [`AuditLog`] and [`ActivityStore`] (contacts come from [`ContactStore`]): append, list newest
+/// first with filters and pages, timelines, `last_contacted_at`, tenancy.
+pub async fn history_contract<S>(store: &S)
+where
+    S: AuditLog + ActivityStore + ContactStore,
+{
+    let (a, b) = (OrgId::new_v7(), OrgId::new_v7());
+    let entry = |entity: &str, action: &str| NewAuditEntry {
+        id: AuditId::new_v7(),
+        actor: Actor::User(UserId::new_v7()),
+        entity_type: "contact".to_owned(),
+        entity_id: entity.to_owned(),
+        action: action.to_owned(),
+        before: Some(serde_json::json!({ "name": "old" })),
+        after: Some(serde_json::json!({ "name": "new" })),
+        run_id: None,
+    };
+    let first = entry("c1", "update");
+    store.record_audit(a, vec![first.clone(), entry("c2", "create")]).await.expect("record");
+    store.record_audit(a, vec![entry("c1", "delete")]).await.unwrap();
+    assert!(matches!(store.record_audit(a, vec![first.clone()]).await, Err(HistoryStoreError::Duplicate(_))));
+    let all = store.list_audit(a, &AuditFilter::default()).await.unwrap();
+    assert_eq!(all.len(), 3);
+    assert!(all.windows(2).all(|w| (w[0].at, w[0].entry.id) > (w[1].at, w[1].entry.id)), "newest first");
+    assert!(all.iter().any(|e| e.entry == first), "an entry round-trips, before and after included");
+    let c1 =
+        AuditFilter { entity_type: Some("contact".to_owned()), entity_id: Some("c1".to_owned()), ..Default::default() };
+    assert_eq!(store.list_audit(a, &c1).await.unwrap().len(), 2, "filter by entity");
+    let page = store
+        .list_audit(a, &AuditFilter { before: Some(all[0].entry.id), limit: 1, ..Default::default() })
+        .await
+        .unwrap();
+    assert_eq!(page.iter().map(|e| e.entry.id).collect::<Vec<_>>(), vec![all[1].entry.id]);
+    assert!(store.list_audit(b, &AuditFilter::default()).await.unwrap().is_empty(), "audit across orgs");
+
+    let contact = store
+        .create_contact(
+            a,
+            NewContact {
+                id: ContactId::new_v7(),
+                fields: person("Tim", "Line", None, None),
+                status: ContactStatus::Active,
+            },
+            &[],
+        )
+        .await
+        .unwrap();
+    let t0 = time::macros::datetime!(2025-06-01 10:00:00.5 UTC);
+    let act = |kind: &str, at: OffsetDateTime| Activity {
+        id: ActivityId::new_v7(),
+        contact_id: contact.id,
+        kind: kind.to_owned(),
+        summary: format!("{kind} at {at}"),
+        data: serde_json::json!({ "k": kind }),
+        campaign_id: None,
+        occurred_at: at,
+    };
+    let sent = act("email_sent", t0);
+    store
+        .add_activities(
+            a,
+            vec![
+                sent.clone(),
+                act("note", t0 + time::Duration::days(1)),
+                act("email_received", t0 + time::Duration::days(2)),
+            ],
+        )
+        .await
+        .expect("add activities");
+    assert_eq!(store.last_contacted_at(a, contact.id).await.unwrap(), Some(t0), "email_sent moves last contact");
+    store.add_activities(a, vec![act("email_sent", t0 - time::Duration::days(5))]).await.unwrap();
+    assert_eq!(store.last_contacted_at(a, contact.id).await.unwrap(), Some(t0), "never backwards");
+    let tl = store.timeline(a, contact.id, None, 10).await.unwrap();
+    assert_eq!(tl.len(), 4);
+    assert_eq!(tl[0].kind, "email_received", "newest first");
+    assert!(tl.contains(&sent), "an activity round-trips");
+    let older = store.timeline(a, contact.id, Some(t0 + time::Duration::days(1)), 10).await.unwrap();
+    assert_eq!(older.len(), 2, "before is exclusive");
+    assert!(matches!(store.add_activities(a, vec![sent.clone()]).await, Err(HistoryStoreError::Duplicate(_))));
+    assert!(
+        matches!(store.add_activities(b, vec![act("note", t0)]).await, Err(HistoryStoreError::NotFound { .. })),
+        "B cannot add to A's contact"
+    );
+    assert!(store.timeline(b, contact.id, None, 10).await.unwrap().is_empty(), "timelines across orgs");
+    assert_eq!(store.last_contacted_at(b, contact.id).await.unwrap(), None);
+    assert_eq!(store.timeline(a, contact.id, None, 10).await.unwrap().len(), 4, "nothing was added by B");
+}
+
+fn new_campaign(name: &str) -> NewCampaign {
+    NewCampaign {
+        id: CampaignId::new_v7(),
+        user_id: None,
+        name: name.to_owned(),
+        subject_template: "Hi {{firstName}}".to_owned(),
+        body_template: "Hello".to_owned(),
+        target: serde_json::json!({ "tags": ["customer"] }),
+        tone: Some("friendly".to_owned()),
+        estimated_cost_micro_usd: 1200,
+    }
+}
+
+fn message(contact: ContactId, state: MessageState) -> NewCampaignMessage {
+    NewCampaignMessage {
+        id: CampaignMessageId::new_v7(),
+        contact_id: contact,
+        to_address: "x@example.com".to_owned(),
+        subject: "Hi".to_owned(),
+        body: "Body".to_owned(),
+        state,
+        reason: (state == MessageState::Skipped).then(|| "do not disturb".to_owned()),
+    }
+}
+
+/// [`CampaignStore`] (with [`JobQueue`] for the outbox): campaigns, status with jobs, costs,
+/// messages with unique recipients, edits, compare-and-set transitions, counts, tenancy.
+pub async fn campaign_store_contract<S: CampaignStore + JobQueue>(store: &S) {
+    let (a, b) = (OrgId::new_v7(), OrgId::new_v7());
+    let c = store.create_campaign(a, new_campaign("Spring")).await.expect("create");
+    assert_eq!((c.status, c.total_cost_micro_usd), (CampaignStatus::Draft, 0));
+    assert_eq!(store.get_campaign(a, c.id).await.unwrap(), c, "a campaign round-trips");
+    assert!(matches!(store.create_campaign(a, new_campaign(" ")).await, Err(CampaignStoreError::Invalid(_))));
+    let dup = NewCampaign { id: c.id, ..new_campaign("Again") };
+    assert!(matches!(store.create_campaign(a, dup).await, Err(CampaignStoreError::Duplicate(_))));
+    let c2 = store.create_campaign(a, new_campaign("Summer")).await.unwrap();
+    let listed = store.list_campaigns(a, &CampaignFilter::default()).await.unwrap();
+    assert_eq!(listed.iter().map(|x| x.id).collect::<Vec<_>>(), vec![c2.id, c.id], "newest first");
+    let page = store.list_campaigns(a, &CampaignFilter { before: Some(c2.id), ..Default::default() }).await.unwrap();
+    assert_eq!(page.iter().map(|x| x.id).collect::<Vec<_>>(), vec![c.id]);
+
+    let send = NewJob::new("campaign.send", serde_json::json!({ "campaign": c.id.to_string() })).on_queue("mail");
+    let approved = store.set_campaign_status(a, c.id, CampaignStatus::Approved, &[send]).await.unwrap();
+    assert_eq!(approved.status, CampaignStatus::Approved);
+    assert_eq!(store.list_jobs(a, JobState::Available, 10).await.unwrap().len(), 1, "approval enqueues the send");
+    store.add_campaign_cost(a, c.id, 300).await.unwrap();
+    store.add_campaign_cost(a, c.id, 200).await.unwrap();
+    assert_eq!(store.get_campaign(a, c.id).await.unwrap().total_cost_micro_usd, 500);
+    let draft = store
+        .list_campaigns(a, &CampaignFilter { status: Some(CampaignStatus::Draft), ..Default::default() })
+        .await
+        .unwrap();
+    assert_eq!(draft.len(), 1, "filter by status");
+
+    let (p1, p2, p3) = (ContactId::new_v7(), ContactId::new_v7(), ContactId::new_v7());
+    let m1 = message(p1, MessageState::Queued);
+    let m2 = message(p2, MessageState::Queued);
+    store
+        .add_messages(a, c.id, vec![m1.clone(), m2.clone(), message(p3, MessageState::Skipped)])
+        .await
+        .expect("messages");
+    assert!(
+        matches!(
+            store.add_messages(a, c.id, vec![message(p1, MessageState::Queued)]).await,
+            Err(CampaignStoreError::Duplicate(_))
+        ),
+        "a contact appears once per campaign"
+    );
+    store
+        .add_messages(a, c2.id, vec![message(p1, MessageState::Queued)])
+        .await
+        .expect("but may be in another campaign");
+    let queued = store.list_messages(a, c.id, Some(MessageState::Queued), None, 10).await.unwrap();
+    assert_eq!(queued.len(), 2);
+    assert!(queued.windows(2).all(|w| w[0].id < w[1].id), "by id");
+    let after = store.list_messages(a, c.id, None, Some(queued[0].id), 10).await.unwrap();
+    assert_eq!(after.len(), 2, "after is exclusive");
+    let edited = store.edit_message(a, m1.id, "New subject", "New body").await.unwrap();
+    assert_eq!((edited.subject.as_str(), edited.body.as_str()), ("New subject", "New body"));
+
+    assert!(store.transition_message(a, m1.id, MessageState::Queued, MessageState::Sending, None, None).await.unwrap());
+    assert!(
+        !store.transition_message(a, m1.id, MessageState::Queued, MessageState::Sending, None, None).await.unwrap(),
+        "compare-and-set: a second sender loses"
+    );
+    assert!(
+        matches!(store.edit_message(a, m1.id, "s", "b").await, Err(CampaignStoreError::Invalid(_))),
+        "only queued edits"
+    );
+    assert!(
+        store
+            .transition_message(a, m1.id, MessageState::Sending, MessageState::Sent, None, Some("prov-1"))
+            .await
+            .unwrap()
+    );
+    let sent = store.list_messages(a, c.id, Some(MessageState::Sent), None, 10).await.unwrap();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].provider_message_id.as_deref(), Some("prov-1"));
+    assert!(sent[0].sent_at.is_some());
+    assert!(
+        store
+            .transition_message(a, m2.id, MessageState::Queued, MessageState::Failed, Some("bounced"), None)
+            .await
+            .unwrap()
+    );
+    let failed = store.list_messages(a, c.id, Some(MessageState::Failed), None, 10).await.unwrap();
+    assert_eq!(failed[0].reason.as_deref(), Some("bounced"));
+    assert_eq!(
+        store.message_counts(a, c.id).await.unwrap(),
+        MessageCounts { queued: 0, sending: 0, sent: 1, failed: 1, skipped: 1 }
+    );
+
+    // Tenancy.
+    assert!(matches!(store.get_campaign(b, c.id).await, Err(CampaignStoreError::NotFound { .. })));
+    assert!(store.list_campaigns(b, &CampaignFilter::default()).await.unwrap().is_empty());
+    assert!(matches!(
+        store.set_campaign_status(b, c.id, CampaignStatus::Cancelled, &[]).await,
+        Err(CampaignStoreError::NotFound { .. })
+    ));
+    assert!(matches!(store.add_campaign_cost(b, c.id, 1).await, Err(CampaignStoreError::NotFound { .. })));
+    assert!(matches!(
+        store.add_messages(b, c.id, vec![message(ContactId::new_v7(), MessageState::Queued)]).await,
+        Err(CampaignStoreError::NotFound { .. })
+    ));
+    assert!(store.list_messages(b, c.id, None, None, 10).await.unwrap().is_empty());
+    assert!(matches!(store.edit_message(b, m1.id, "x", "y").await, Err(CampaignStoreError::NotFound { .. })));
+    assert!(matches!(
+        store.transition_message(b, m2.id, MessageState::Failed, MessageState::Queued, None, None).await,
+        Err(CampaignStoreError::NotFound { .. })
+    ));
+    assert_eq!(store.message_counts(b, c.id).await.unwrap(), MessageCounts::default());
+    assert_eq!(store.get_campaign(a, c.id).await.unwrap().total_cost_micro_usd, 500, "A's campaign is untouched");
+
+    let finished = store.set_campaign_status(a, c.id, CampaignStatus::Completed, &[]).await.unwrap();
+    assert!(finished.finished_at.is_some());
+    assert!(
+        matches!(
+            store.set_campaign_status(a, c.id, CampaignStatus::Sending, &[]).await,
+            Err(CampaignStoreError::Invalid(_))
+        ),
+        "a finished campaign stays finished"
+    );
+}
+
+/// [`AccountStore`] and [`AiUsageStore`]: organisations, users with roles and permissions, API
+/// keys stored as a hash and verified unscoped, usage totals, tenancy.
+pub async fn account_store_contract<S: AccountStore + AiUsageStore>(store: &S) {
+    let (a, b) = (OrgId::new_v7(), OrgId::new_v7());
+    let org = store.create_org(a, "Acme").await.expect("org");
+    assert_eq!(store.get_org(a).await.unwrap(), org);
+    store.create_org(b, "Beta").await.unwrap();
+    assert!(matches!(store.create_org(a, "Again").await, Err(AccountStoreError::Duplicate(_))));
+    assert!(matches!(store.create_org(OrgId::new_v7(), "").await, Err(AccountStoreError::Invalid(_))));
+    assert!(matches!(store.get_org(OrgId::new_v7()).await, Err(AccountStoreError::NotFound { .. })));
+
+    let new_user = |email: &str, role: Role| NewUser {
+        id: UserId::new_v7(),
+        email: email.to_owned(),
+        name: "Someone".to_owned(),
+        role,
+        permissions: BTreeSet::new(),
+    };
+    let mut member = new_user("Zed@Acme.com", Role::Member);
+    member.permissions.insert(Permission::SendBulkEmail);
+    let zed = store.create_user(a, member).await.expect("user");
+    assert_eq!(zed.email, "zed@acme.com", "emails are stored lower case");
+    assert!(zed.can(Permission::SendBulkEmail) && !zed.can(Permission::ManageIntegrations));
+    let owner = store.create_user(a, new_user("amy@acme.com", Role::Owner)).await.unwrap();
+    assert!(
+        matches!(
+            store.create_user(a, new_user("ZED@acme.com", Role::Member)).await,
+            Err(AccountStoreError::Duplicate(_))
+        ),
+        "emails are unique per organisation, case-insensitively"
+    );
+    store.create_user(b, new_user("zed@acme.com", Role::Member)).await.expect("another org may have the same email");
+    assert!(matches!(
+        store.create_user(OrgId::new_v7(), new_user("x@y.z", Role::Member)).await,
+        Err(AccountStoreError::NotFound { .. })
+    ));
+    assert_eq!(store.get_user(a, zed.id).await.unwrap(), zed, "a user round-trips");
+    let users = store.list_users(a).await.unwrap();
+    assert_eq!(users.iter().map(|u| u.id).collect::<Vec<_>>(), vec![owner.id, zed.id], "by email");
+    let perms: BTreeSet<Permission> = [Permission::ManageIntegrations].into();
+    let changed = store.set_user_access(a, zed.id, Role::Admin, &perms).await.unwrap();
+    assert_eq!((changed.role, &changed.permissions), (Role::Admin, &perms));
+    assert_eq!(store.get_user(a, zed.id).await.unwrap().permissions, perms);
+
+    // API keys.
+    let secret = SecretString::from("rk_live_0123456789abcdef");
+    let key = store.create_api_key(a, ApiKeyId::new_v7(), Some(zed.id), "ci", &secret).await.expect("key");
+    assert_eq!(store.verify_api_key(&secret).await.unwrap(), Some(key.clone()), "a key verifies");
+    assert_eq!(store.verify_api_key(&SecretString::from("rk_live_wrong")).await.unwrap(), None);
+    assert!(
+        matches!(
+            store.create_api_key(a, ApiKeyId::new_v7(), None, "dup", &secret).await,
+            Err(AccountStoreError::Duplicate(_))
+        ),
+        "the same secret twice"
+    );
+    assert!(
+        matches!(
+            store
+                .create_api_key(a, ApiKeyId::new_v7(), Some(UserId::new_v7()), "x", &SecretString::from("other"))
+                .await,
+            Err(AccountStoreError::NotFound { .. })
+        ),
+        "an unknown user"
+    );
+
+    // Tenancy.
+    assert!(matches!(store.get_user(b, zed.id).await, Err(AccountStoreError::NotFound { .. })));
+    assert_eq!(store.list_users(b).await.unwrap().len(), 1, "B sees only its own users");
+    assert!(matches!(
+        store.set_user_access(b, zed.id, Role::Owner, &BTreeSet::new()).await,
+        Err(AccountStoreError::NotFound { .. })
+    ));
+    assert!(
+        matches!(
+            store.create_api_key(b, ApiKeyId::new_v7(), Some(zed.id), "x", &SecretString::from("b-secret")).await,
+            Err(AccountStoreError::NotFound { .. })
+        ),
+        "B cannot make a key for A's user"
+    );
+    assert!(!store.revoke_api_key(b, key.id).await.unwrap(), "B cannot revoke A's key");
+    assert!(store.verify_api_key(&secret).await.unwrap().is_some());
+    assert_eq!(store.get_user(a, zed.id).await.unwrap().role, Role::Admin, "A's user is untouched");
+    assert!(store.revoke_api_key(a, key.id).await.unwrap());
+    assert!(!store.revoke_api_key(a, key.id).await.unwrap(), "only a live key is revoked");
+    assert_eq!(store.verify_api_key(&secret).await.unwrap(), None, "a revoked key never verifies");
+
+    // AI usage.
+    let since = OffsetDateTime::now_utc() - time::Duration::days(1);
+    let usage = |feature: &str, cost: u64| AiUsageRecord {
+        user_id: Some(zed.id),
+        feature: feature.to_owned(),
+        model: "gpt-x".to_owned(),
+        prompt_tokens: 100,
+        completion_tokens: 20,
+        cost_micro_usd: cost,
+    };
+    store.record_ai_usage(a, &usage("match_advice", 50)).await.unwrap();
+    store.record_ai_usage(a, &usage("personalize", 70)).await.unwrap();
+    store.record_ai_usage(b, &usage("personalize", 1000)).await.unwrap();
+    let all = store.ai_usage_totals(a, since, None).await.unwrap();
+    assert_eq!(all, AiUsageTotals { calls: 2, prompt_tokens: 200, completion_tokens: 40, cost_micro_usd: 120 });
+    let p = store.ai_usage_totals(a, since, Some("personalize")).await.unwrap();
+    assert_eq!((p.calls, p.cost_micro_usd), (1, 70), "per feature, per organisation");
+    let future = OffsetDateTime::now_utc() + time::Duration::days(3650);
+    assert_eq!(store.ai_usage_totals(a, future, None).await.unwrap(), AiUsageTotals::default(), "since bounds");
 }

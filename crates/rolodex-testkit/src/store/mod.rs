@@ -1,9 +1,15 @@
 //! Storage test support: the contract suites every implementation of the storage ports of
 //! `rolodex_domain::ports::storage` must pass ([`contract`]), including the tenancy checks (nothing
 //! of organisation A can be read or changed with organisation B's id), and a settable clock
-//! ([`ManualClock`]) for lease and schedule tests.
+//! ([`ManualClock`]) for lease and schedule tests, and [`MemoryStore`], the in-memory fake of every
+//! storage port ([`fakes`]), which passes the same suites.
 
 pub mod contract;
+#[cfg(test)]
+mod fake_tests;
+pub mod fakes;
+
+pub use fakes::MemoryStore;
 
 use std::sync::Mutex;
 

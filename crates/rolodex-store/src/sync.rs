@@ -1,0 +1,964 @@
+//! [`SyncRunStore`] (runs, items, review, and the batched apply), [`CursorStore`] and
+//! [`WebhookReceiptStore`] on `sync_runs`, `sync_items`, `sync_cursors` and `webhook_receipts`.
+//!
+//! `apply_batch` runs in one transaction and writes in batches: creates as multi-row INSERTs (with
+//! their index rows), updates and item results as one `UPDATE … FROM unnest(…)` per batch on
+//! PostgreSQL (a version-guarded compare-and-set; rows that moved on are reported as conflicts),
+//! and as prepared per-row statements inside one blocking task on SQLite (in-process, no round
+//! trips). Links, audit rows and jobs are multi-row INSERTs too.
+
+use std::collections::{HashMap, HashSet};
+
+use async_trait::async_trait;
+use diesel::prelude::*;
+use diesel::upsert::excluded;
+use diesel_async::RunQueryDsl;
+use rolodex_domain::ports::SyncCursor;
+use rolodex_domain::ports::storage::{
+    ApplyBatch, ApplyOp, ApplyReport, CursorStore, ItemDecision, ItemFilter, ItemOutcome, ItemResult, NewJob,
+    NewSyncItem, NewSyncRun, NewWebhookReceipt, ReceiptOutcome, ReviewState, RunFilter, StoredCursor, SyncCounts,
+    SyncItem, SyncKind, SyncRun, SyncRunStore, SyncStatus, SyncStoreError, WebhookReceipt, WebhookReceiptStore,
+    page_size,
+};
+use rolodex_domain::{ConnectionId, Contact, ContactId, ContactStatus, OrgId, SyncItemId, SyncRunId, WebhookReceiptId};
+use time::{OffsetDateTime, PrimitiveDateTime};
+
+use crate::backend::{Conn, each, insert_batch, read, tx};
+use crate::contacts::{
+    PARAMS_PER_STATEMENT, insert_contacts, link_row, load_contacts, replace_children, search_text, upsert_links,
+};
+use crate::error::{DbError, DbResult};
+use crate::history::{AuditRow, audit_row};
+use crate::schema::{connections, contacts, sync_cursors, sync_items, sync_runs, webhook_receipts};
+use crate::{Store, from_db, json, parse_id, to_db, unjson};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = sync_runs, treat_none_as_default_value = false)]
+struct RunRow {
+    id: String,
+    org_id: String,
+    user_id: Option<String>,
+    connection_id: Option<String>,
+    provider: String,
+    kind: String,
+    status: String,
+    created_count: i64,
+    updated_count: i64,
+    skipped_count: i64,
+    failed_count: i64,
+    filters: String,
+    error: Option<String>,
+    created_at: PrimitiveDateTime,
+    started_at: Option<PrimitiveDateTime>,
+    completed_at: Option<PrimitiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = sync_items, treat_none_as_default_value = false)]
+struct ItemRow {
+    id: String,
+    org_id: String,
+    run_id: String,
+    position: i64,
+    external_id: Option<String>,
+    incoming: String,
+    decision: String,
+    target_contact_id: Option<String>,
+    confidence: f64,
+    diff: String,
+    recommendation: String,
+    review: String,
+    result_outcome: Option<String>,
+    result_contact_id: Option<String>,
+    result_message: Option<String>,
+    applied_at: Option<PrimitiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = webhook_receipts, treat_none_as_default_value = false)]
+struct ReceiptRow {
+    id: String,
+    org_id: String,
+    provider: String,
+    delivery_id: String,
+    connection_id: Option<String>,
+    payload: String,
+    received_at: PrimitiveDateTime,
+    processed_at: Option<PrimitiveDateTime>,
+    error: Option<String>,
+}
+
+fn i64_of(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+fn u64_of(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
+fn run_from_row(r: RunRow) -> DbResult<SyncRun> {
+    Ok(SyncRun {
+        id: parse_id("run id", &r.id)?,
+        user_id: r.user_id.as_deref().map(|u| parse_id("user id", u)).transpose()?,
+        connection_id: r.connection_id.as_deref().map(|c| parse_id("connection id", c)).transpose()?,
+        provider: r.provider,
+        kind: SyncKind::parse(&r.kind).map_err(DbError::corrupt)?,
+        status: SyncStatus::parse(&r.status).map_err(DbError::corrupt)?,
+        counts: SyncCounts {
+            created: u64_of(r.created_count),
+            updated: u64_of(r.updated_count),
+            skipped: u64_of(r.skipped_count),
+            failed: u64_of(r.failed_count),
+        },
+        filters: unjson("run filters", &r.filters)?,
+        error: r.error,
+        created_at: from_db(r.created_at),
+        started_at: r.started_at.map(from_db),
+        completed_at: r.completed_at.map(from_db),
+    })
+}
+
+fn item_from_row(r: ItemRow) -> DbResult<SyncItem> {
+    let result = match r.result_outcome.as_deref() {
+        Some(o) => Some(ItemResult {
+            outcome: ItemOutcome::parse(o).map_err(DbError::corrupt)?,
+            contact_id: r.result_contact_id.as_deref().map(|c| parse_id("contact id", c)).transpose()?,
+            message: r.result_message,
+        }),
+        None => None,
+    };
+    Ok(SyncItem {
+        id: parse_id("item id", &r.id)?,
+        run_id: parse_id("run id", &r.run_id)?,
+        position: r.position,
+        incoming: unjson("incoming contact", &r.incoming)?,
+        decision: ItemDecision::parse(&r.decision).map_err(DbError::corrupt)?,
+        target_contact_id: r.target_contact_id.as_deref().map(|c| parse_id("contact id", c)).transpose()?,
+        confidence: r.confidence,
+        diff: unjson("item diff", &r.diff)?,
+        recommendation: unjson("item recommendation", &r.recommendation)?,
+        review: ReviewState::parse(&r.review).map_err(DbError::corrupt)?,
+        result,
+    })
+}
+
+fn receipt_from_row(r: ReceiptRow) -> DbResult<WebhookReceipt> {
+    Ok(WebhookReceipt {
+        id: parse_id("receipt id", &r.id)?,
+        provider: r.provider,
+        delivery_id: r.delivery_id,
+        connection_id: r.connection_id.as_deref().map(|c| parse_id("connection id", c)).transpose()?,
+        payload: unjson("receipt payload", &r.payload)?,
+        received_at: from_db(r.received_at),
+        processed_at: r.processed_at.map(from_db),
+        error: r.error,
+    })
+}
+
+async fn load_run(conn: &mut Conn<'_>, org: &str, id: &str) -> DbResult<Option<RunRow>> {
+    Ok(each!(conn, |c| {
+        sync_runs::table
+            .filter(sync_runs::org_id.eq(org))
+            .filter(sync_runs::id.eq(id))
+            .select(RunRow::as_select())
+            .first(c)
+            .await
+            .optional()
+    })?)
+}
+
+/// The ids of `ids` that are connections of `org`.
+async fn connections_in_org(conn: &mut Conn<'_>, org: &str, ids: &[String]) -> DbResult<HashSet<String>> {
+    let mut out = HashSet::new();
+    for chunk in ids.chunks(PARAMS_PER_STATEMENT) {
+        let found: Vec<String> = each!(conn, |c| {
+            connections::table
+                .filter(connections::org_id.eq(org))
+                .filter(connections::id.eq_any(chunk))
+                .select(connections::id)
+                .load(c)
+                .await
+        })?;
+        out.extend(found);
+    }
+    Ok(out)
+}
+
+async fn set_cursor_in(
+    conn: &mut Conn<'_>,
+    org: OrgId,
+    connection: ConnectionId,
+    resource: &str,
+    cursor: &SyncCursor,
+    now: OffsetDateTime,
+) -> DbResult<()> {
+    let (org_s, conn_s) = (org.to_string(), connection.to_string());
+    if connections_in_org(conn, &org_s, std::slice::from_ref(&conn_s)).await?.is_empty() {
+        return Err(DbError::not_found("connection", connection));
+    }
+    let row = (
+        sync_cursors::connection_id.eq(conn_s),
+        sync_cursors::resource.eq(resource.to_owned()),
+        sync_cursors::org_id.eq(org_s),
+        sync_cursors::cursor_value.eq(cursor.0.clone()),
+        sync_cursors::updated_at.eq(to_db(now)),
+    );
+    each!(conn, |c| {
+        diesel::insert_into(sync_cursors::table)
+            .values(row.clone())
+            .on_conflict((sync_cursors::connection_id, sync_cursors::resource))
+            .do_update()
+            .set((
+                sync_cursors::cursor_value.eq(excluded(sync_cursors::cursor_value)),
+                sync_cursors::updated_at.eq(excluded(sync_cursors::updated_at)),
+            ))
+            .execute(c)
+            .await
+    })?;
+    Ok(())
+}
+
+/// One version-guarded contact update of a batch.
+#[derive(Debug, Clone)]
+struct ContactUpdate {
+    id: String,
+    expected: i64,
+    fields: String,
+    tags: String,
+    custom: String,
+    search_text: String,
+}
+
+/// Applies `list` (compare-and-set on `version`); returns the ids that were updated.
+async fn update_contacts(
+    conn: &mut Conn<'_>,
+    org: &str,
+    list: Vec<ContactUpdate>,
+    now: PrimitiveDateTime,
+) -> DbResult<HashSet<String>> {
+    if list.is_empty() {
+        return Ok(HashSet::new());
+    }
+    match conn {
+        Conn::Pg(c) => {
+            use diesel::sql_types::{Array, BigInt, Text, Timestamp};
+            #[derive(QueryableByName)]
+            struct Id {
+                #[diesel(sql_type = Text)]
+                id: String,
+            }
+            let mut out = HashSet::new();
+            for chunk in list.chunks(5000) {
+                let col = |f: fn(&ContactUpdate) -> String| chunk.iter().map(f).collect::<Vec<String>>();
+                let expected: Vec<i64> = chunk.iter().map(|u| u.expected).collect();
+                let rows: Vec<Id> = diesel::sql_query(
+                    "UPDATE contacts AS c SET fields = v.fields, tags = v.tags, custom = v.custom, \
+                     search_text = v.search_text, version = c.version + 1, updated_at = $1 \
+                     FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[]) \
+                     AS v(id, expected, fields, tags, custom, search_text) \
+                     WHERE c.id = v.id AND c.org_id = $8 AND c.version = v.expected RETURNING c.id",
+                )
+                .bind::<Timestamp, _>(now)
+                .bind::<Array<Text>, _>(col(|u| u.id.clone()))
+                .bind::<Array<BigInt>, _>(expected)
+                .bind::<Array<Text>, _>(col(|u| u.fields.clone()))
+                .bind::<Array<Text>, _>(col(|u| u.tags.clone()))
+                .bind::<Array<Text>, _>(col(|u| u.custom.clone()))
+                .bind::<Array<Text>, _>(col(|u| u.search_text.clone()))
+                .bind::<Text, _>(org)
+                .load(&mut **c)
+                .await?;
+                out.extend(rows.into_iter().map(|r| r.id));
+            }
+            Ok(out)
+        }
+        Conn::Sqlite(c) => {
+            let org = org.to_owned();
+            Ok(c.spawn_blocking(move |c| {
+                let mut out = HashSet::new();
+                for u in list {
+                    let n = diesel::RunQueryDsl::execute(
+                        diesel::update(
+                            contacts::table
+                                .filter(contacts::id.eq(&u.id))
+                                .filter(contacts::org_id.eq(&org))
+                                .filter(contacts::version.eq(u.expected)),
+                        )
+                        .set((
+                            contacts::fields.eq(&u.fields),
+                            contacts::tags.eq(&u.tags),
+                            contacts::custom.eq(&u.custom),
+                            contacts::search_text.eq(&u.search_text),
+                            contacts::version.eq(contacts::version + 1),
+                            contacts::updated_at.eq(now),
+                        )),
+                        c,
+                    )?;
+                    if n == 1 {
+                        out.insert(u.id);
+                    }
+                }
+                Ok(out)
+            })
+            .await?)
+        }
+    }
+}
+
+/// Records item results: `(item id, outcome, contact id, message)`.
+async fn write_results(
+    conn: &mut Conn<'_>,
+    results: Vec<(String, String, Option<String>, Option<String>)>,
+    now: PrimitiveDateTime,
+) -> DbResult<()> {
+    if results.is_empty() {
+        return Ok(());
+    }
+    match conn {
+        Conn::Pg(c) => {
+            use diesel::sql_types::{Array, Nullable, Text, Timestamp};
+            for chunk in results.chunks(5000) {
+                let ids: Vec<&str> = chunk.iter().map(|r| r.0.as_str()).collect();
+                let outcomes: Vec<&str> = chunk.iter().map(|r| r.1.as_str()).collect();
+                let contacts: Vec<Option<&str>> = chunk.iter().map(|r| r.2.as_deref()).collect();
+                let messages: Vec<Option<&str>> = chunk.iter().map(|r| r.3.as_deref()).collect();
+                diesel::sql_query(
+                    "UPDATE sync_items AS i SET result_outcome = v.outcome, result_contact_id = v.contact, \
+                     result_message = v.message, applied_at = $1 \
+                     FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS v(id, outcome, contact, message) \
+                     WHERE i.id = v.id",
+                )
+                .bind::<Timestamp, _>(now)
+                .bind::<Array<Text>, _>(ids)
+                .bind::<Array<Text>, _>(outcomes)
+                .bind::<Array<Nullable<Text>>, _>(contacts)
+                .bind::<Array<Nullable<Text>>, _>(messages)
+                .execute(&mut **c)
+                .await?;
+            }
+            Ok(())
+        }
+        Conn::Sqlite(c) => Ok(c
+            .spawn_blocking(move |c| {
+                for (id, outcome, contact, message) in results {
+                    diesel::RunQueryDsl::execute(
+                        diesel::update(sync_items::table.filter(sync_items::id.eq(&id))).set((
+                            sync_items::result_outcome.eq(Some(outcome)),
+                            sync_items::result_contact_id.eq(contact),
+                            sync_items::result_message.eq(message),
+                            sync_items::applied_at.eq(Some(now)),
+                        )),
+                        c,
+                    )?;
+                }
+                Ok(())
+            })
+            .await?),
+    }
+}
+
+fn is_terminal(status: &str) -> bool {
+    SyncStatus::parse(status).is_ok_and(SyncStatus::is_terminal)
+}
+
+impl Store {
+    async fn apply_in(&self, conn: &mut Conn<'_>, org: OrgId, batch: ApplyBatch) -> DbResult<ApplyReport> {
+        let now = self.now();
+        let now_db = to_db(now);
+        let (org_s, run_s) = (org.to_string(), batch.run_id.to_string());
+        let run = load_run(conn, &org_s, &run_s).await?.ok_or_else(|| DbError::not_found("sync run", batch.run_id))?;
+        if is_terminal(&run.status) {
+            return Err(DbError::Invalid(format!("sync run `{run_s}` is already {}", run.status)));
+        }
+        // Which items are in the run, and which are applied already.
+        let item_ids: Vec<String> = batch.changes.iter().map(|c| c.item_id.to_string()).collect();
+        let mut applied: HashMap<String, bool> = HashMap::with_capacity(item_ids.len());
+        for chunk in item_ids.chunks(PARAMS_PER_STATEMENT) {
+            let rows: Vec<(String, Option<String>)> = each!(conn, |c| {
+                sync_items::table
+                    .filter(sync_items::org_id.eq(&org_s))
+                    .filter(sync_items::run_id.eq(&run_s))
+                    .filter(sync_items::id.eq_any(chunk))
+                    .select((sync_items::id, sync_items::result_outcome))
+                    .load(c)
+                    .await
+            })?;
+            applied.extend(rows.into_iter().map(|(id, r)| (id, r.is_some())));
+        }
+        if let Some(missing) = item_ids.iter().find(|id| !applied.contains_key(*id)) {
+            return Err(DbError::Invalid(format!("sync item `{missing}` is not in run `{run_s}`")));
+        }
+        let mut conn_ids: Vec<String> = batch
+            .changes
+            .iter()
+            .filter_map(|c| c.link.as_ref().map(|l| l.connection_id.to_string()))
+            .chain(batch.cursor.iter().map(|(c, _, _)| c.to_string()))
+            .collect();
+        conn_ids.sort();
+        conn_ids.dedup();
+        let known = connections_in_org(conn, &org_s, &conn_ids).await?;
+        if let Some(missing) = conn_ids.iter().find(|c| !known.contains(*c)) {
+            return Err(DbError::not_found("connection", missing));
+        }
+
+        let mut seen = HashSet::new();
+        let changes: Vec<_> = batch
+            .changes
+            .into_iter()
+            .filter(|c| !applied.get(&c.item_id.to_string()).copied().unwrap_or(true) && seen.insert(c.item_id))
+            .collect();
+        let update_ids: Vec<ContactId> = changes
+            .iter()
+            .filter_map(|c| match &c.op {
+                ApplyOp::Update { id, .. } => Some(*id),
+                _ => None,
+            })
+            .collect();
+        let before = load_contacts(conn, org, &update_ids).await?;
+
+        // Build the writes.
+        let mut creates: Vec<Contact> = Vec::new();
+        let mut updates: Vec<ContactUpdate> = Vec::new();
+        let mut updated: HashMap<ContactId, Contact> = HashMap::new();
+        for ch in &changes {
+            match &ch.op {
+                ApplyOp::Create { id, fields } => creates.push(Contact {
+                    id: *id,
+                    org_id: org,
+                    fields: fields.clone(),
+                    status: ContactStatus::Active,
+                    created_at: now,
+                    updated_at: now,
+                    version: 1,
+                }),
+                ApplyOp::Update { id, expected_version, fields } => {
+                    if let Some(old) = before.get(id)
+                        && old.version == *expected_version
+                        && !updated.contains_key(id)
+                    {
+                        let mut core = fields.clone();
+                        let tags = json(&std::mem::take(&mut core.tags))?;
+                        let custom = json(&std::mem::take(&mut core.custom))?;
+                        updates.push(ContactUpdate {
+                            id: id.to_string(),
+                            expected: *expected_version,
+                            fields: json(&core)?,
+                            tags,
+                            custom,
+                            search_text: search_text(fields),
+                        });
+                        let new = Contact {
+                            fields: fields.clone(),
+                            version: old.version + 1,
+                            updated_at: now,
+                            ..old.clone()
+                        };
+                        updated.insert(*id, new);
+                    }
+                }
+                ApplyOp::Skip { .. } | ApplyOp::Fail { .. } => {}
+            }
+        }
+        insert_contacts(conn, &creates.iter().collect::<Vec<_>>()).await?;
+        let done = update_contacts(conn, &org_s, updates, now_db).await?;
+        updated.retain(|id, _| done.contains(&id.to_string()));
+        replace_children(conn, &updated.values().collect::<Vec<_>>()).await?;
+        let mut current: HashMap<ContactId, i64> = HashMap::new();
+        let lost: Vec<ContactId> = update_ids.iter().filter(|id| !updated.contains_key(id)).copied().collect();
+        if !lost.is_empty() {
+            current = load_contacts(conn, org, &lost).await?.into_iter().map(|(id, c)| (id, c.version)).collect();
+        }
+
+        let created: HashMap<ContactId, Contact> = creates.into_iter().map(|c| (c.id, c)).collect();
+        let mut report = ApplyReport::default();
+        let mut links = Vec::new();
+        let mut audits: Vec<AuditRow> = Vec::new();
+        let mut results = Vec::with_capacity(changes.len());
+        let mut used_update = HashSet::new();
+        for ch in changes {
+            let (result, written, old) = match ch.op {
+                ApplyOp::Create { id, .. } => {
+                    report.counts.created += 1;
+                    let r = ItemResult { outcome: ItemOutcome::Created, contact_id: Some(id), message: None };
+                    (r, created.get(&id).cloned(), None)
+                }
+                ApplyOp::Update { id, .. } if updated.contains_key(&id) && used_update.insert(id) => {
+                    report.counts.updated += 1;
+                    let r = ItemResult { outcome: ItemOutcome::Updated, contact_id: Some(id), message: None };
+                    (r, updated.get(&id).cloned(), before.get(&id).cloned())
+                }
+                ApplyOp::Update { id, .. } => {
+                    report.counts.failed += 1;
+                    let message = match current.get(&id).or_else(|| updated.get(&id).map(|c| &c.version)) {
+                        Some(v) => format!("contact `{id}` was changed by someone else (current version {v})"),
+                        None => format!("contact `{id}` not found"),
+                    };
+                    (
+                        ItemResult { outcome: ItemOutcome::Failed, contact_id: Some(id), message: Some(message) },
+                        None,
+                        None,
+                    )
+                }
+                ApplyOp::Skip { reason } => {
+                    report.counts.skipped += 1;
+                    (ItemResult { outcome: ItemOutcome::Skipped, contact_id: None, message: Some(reason) }, None, None)
+                }
+                ApplyOp::Fail { error } => {
+                    report.counts.failed += 1;
+                    (ItemResult { outcome: ItemOutcome::Failed, contact_id: None, message: Some(error) }, None, None)
+                }
+            };
+            if let Some(c) = &written {
+                if let Some(mut link) = ch.link {
+                    link.contact_id = c.id;
+                    links.push(link_row(org, &link, now)?);
+                }
+                audits.push(audit_row(
+                    org,
+                    &rolodex_domain::ports::storage::NewAuditEntry {
+                        id: rolodex_domain::AuditId::new_v7(),
+                        actor: batch.actor.clone(),
+                        entity_type: "contact".to_owned(),
+                        entity_id: c.id.to_string(),
+                        action: if old.is_some() { "update" } else { "create" }.to_owned(),
+                        before: old
+                            .as_ref()
+                            .map(serde_json::to_value)
+                            .transpose()
+                            .map_err(|e| DbError::Invalid(e.to_string()))?,
+                        after: Some(serde_json::to_value(c).map_err(|e| DbError::Invalid(e.to_string()))?),
+                        run_id: Some(batch.run_id),
+                    },
+                    now,
+                )?);
+                report.contacts.push(c.clone());
+            }
+            results.push((
+                ch.item_id.to_string(),
+                result.outcome.as_str().to_owned(),
+                result.contact_id.map(|c| c.to_string()),
+                result.message.clone(),
+            ));
+            report.results.push((ch.item_id, result));
+        }
+        upsert_links(conn, links).await?;
+        insert_batch!(conn, audits, PARAMS_PER_STATEMENT / 10, |chunk| diesel::insert_into(
+            crate::schema::audit_log::table
+        )
+        .values(chunk))?;
+        write_results(conn, results, now_db).await?;
+        let counts = report.counts;
+        each!(conn, |c| {
+            diesel::update(sync_runs::table.filter(sync_runs::org_id.eq(&org_s)).filter(sync_runs::id.eq(&run_s)))
+                .set((
+                    sync_runs::created_count.eq(sync_runs::created_count + i64_of(counts.created)),
+                    sync_runs::updated_count.eq(sync_runs::updated_count + i64_of(counts.updated)),
+                    sync_runs::skipped_count.eq(sync_runs::skipped_count + i64_of(counts.skipped)),
+                    sync_runs::failed_count.eq(sync_runs::failed_count + i64_of(counts.failed)),
+                ))
+                .execute(c)
+                .await
+        })?;
+        if let Some((connection, resource, cursor)) = &batch.cursor {
+            set_cursor_in(conn, org, *connection, resource, cursor, now).await?;
+        }
+        crate::jobs::enqueue_in(conn, org, now, &batch.jobs).await?;
+        Ok(report)
+    }
+}
+
+#[async_trait]
+impl SyncRunStore for Store {
+    async fn create_run(&self, org: OrgId, run: NewSyncRun) -> Result<SyncRun, SyncStoreError> {
+        let now = to_db(self.now());
+        let row = RunRow {
+            id: run.id.to_string(),
+            org_id: org.to_string(),
+            user_id: run.user_id.map(|u| u.to_string()),
+            connection_id: run.connection_id.map(|c| c.to_string()),
+            provider: run.provider,
+            kind: run.kind.as_str().to_owned(),
+            status: run.status.as_str().to_owned(),
+            created_count: 0,
+            updated_count: 0,
+            skipped_count: 0,
+            failed_count: 0,
+            filters: json(&run.filters).map_err(DbError::into_port)?,
+            error: None,
+            created_at: now,
+            started_at: (run.status == SyncStatus::Executing).then_some(now),
+            completed_at: run.status.is_terminal().then_some(now),
+        };
+        tx!(self, |conn| Ok(each!(conn, |c| diesel::insert_into(sync_runs::table).values(&row).execute(c).await)?))
+            .map_err(|e| match e.into_port::<SyncStoreError>() {
+                SyncStoreError::Duplicate(_) => SyncStoreError::Duplicate(format!("sync run `{}`", run.id)),
+                other => other,
+            })?;
+        run_from_row(row).map_err(DbError::into_port)
+    }
+
+    async fn get_run(&self, org: OrgId, id: SyncRunId) -> Result<SyncRun, SyncStoreError> {
+        let (org_s, id_s) = (org.to_string(), id.to_string());
+        let row = read!(self, |conn| load_run(conn, &org_s, &id_s).await).map_err(DbError::into_port)?;
+        run_from_row(row.ok_or_else(|| DbError::not_found("sync run", id).into_port::<SyncStoreError>())?)
+            .map_err(DbError::into_port)
+    }
+
+    async fn list_runs(&self, org: OrgId, filter: &RunFilter) -> Result<Vec<SyncRun>, SyncStoreError> {
+        let org_s = org.to_string();
+        let limit = i64::from(page_size(filter.limit));
+        let (user, status) = (filter.user_id.map(|u| u.to_string()), filter.status.map(SyncStatus::as_str));
+        let rows: Vec<RunRow> = read!(self, |conn| {
+            let before = match filter.before {
+                Some(b) => match load_run(conn, &org_s, &b.to_string()).await? {
+                    Some(r) => Some((r.created_at, r.id)),
+                    None => return Ok(Vec::new()),
+                },
+                None => None,
+            };
+            Ok(each!(conn, |c| {
+                let mut q = sync_runs::table.filter(sync_runs::org_id.eq(&org_s)).into_boxed();
+                if let Some(u) = &user {
+                    q = q.filter(sync_runs::user_id.eq(u));
+                }
+                if let Some(s) = status {
+                    q = q.filter(sync_runs::status.eq(s));
+                }
+                if let Some(p) = &filter.provider {
+                    q = q.filter(sync_runs::provider.eq(p));
+                }
+                if let Some((at, id)) = &before {
+                    q = q.filter(
+                        sync_runs::created_at.lt(*at).or(sync_runs::created_at.eq(*at).and(sync_runs::id.lt(id))),
+                    );
+                }
+                q.order((sync_runs::created_at.desc(), sync_runs::id.desc()))
+                    .limit(limit)
+                    .select(RunRow::as_select())
+                    .load(c)
+                    .await
+            })?)
+        })
+        .map_err(DbError::into_port)?;
+        rows.into_iter().map(run_from_row).collect::<DbResult<Vec<_>>>().map_err(DbError::into_port)
+    }
+
+    async fn set_run_status(
+        &self,
+        org: OrgId,
+        id: SyncRunId,
+        status: SyncStatus,
+        error: Option<&str>,
+    ) -> Result<SyncRun, SyncStoreError> {
+        let now = to_db(self.now());
+        let (org_s, id_s) = (org.to_string(), id.to_string());
+        let row = tx!(self, |conn| {
+            let mut r = load_run(conn, &org_s, &id_s).await?.ok_or_else(|| DbError::not_found("sync run", id))?;
+            if is_terminal(&r.status) {
+                return Err(DbError::Invalid(format!("sync run `{id_s}` is already {}", r.status)));
+            }
+            status.as_str().clone_into(&mut r.status);
+            if status == SyncStatus::Executing && r.started_at.is_none() {
+                r.started_at = Some(now);
+            }
+            if status.is_terminal() {
+                r.completed_at = Some(now);
+            }
+            if let Some(e) = error {
+                r.error = Some(e.to_owned());
+            }
+            let r2 = r.clone();
+            each!(conn, |c| {
+                diesel::update(sync_runs::table.filter(sync_runs::org_id.eq(&org_s)).filter(sync_runs::id.eq(&id_s)))
+                    .set((
+                        sync_runs::status.eq(&r2.status),
+                        sync_runs::started_at.eq(r2.started_at),
+                        sync_runs::completed_at.eq(r2.completed_at),
+                        sync_runs::error.eq(&r2.error),
+                    ))
+                    .execute(c)
+                    .await
+            })?;
+            Ok(r)
+        })
+        .map_err(DbError::into_port)?;
+        run_from_row(row).map_err(DbError::into_port)
+    }
+
+    async fn add_items(&self, org: OrgId, run: SyncRunId, items: Vec<NewSyncItem>) -> Result<(), SyncStoreError> {
+        let (org_s, run_s) = (org.to_string(), run.to_string());
+        tx!(self, |conn| {
+            if load_run(conn, &org_s, &run_s).await?.is_none() {
+                return Err(DbError::not_found("sync run", run));
+            }
+            let last: Option<i64> = each!(conn, |c| {
+                sync_items::table
+                    .filter(sync_items::run_id.eq(&run_s))
+                    .select(diesel::dsl::max(sync_items::position))
+                    .first(c)
+                    .await
+            })?;
+            let start = last.map_or(0, |l| l + 1);
+            let mut rows = Vec::with_capacity(items.len());
+            for (i, item) in items.iter().enumerate() {
+                rows.push(ItemRow {
+                    id: item.id.to_string(),
+                    org_id: org_s.clone(),
+                    run_id: run_s.clone(),
+                    position: start + i64::try_from(i).unwrap_or(i64::MAX),
+                    external_id: item.incoming.external_id.clone(),
+                    incoming: json(&item.incoming)?,
+                    decision: item.decision.as_str().to_owned(),
+                    target_contact_id: item.target_contact_id.map(|c| c.to_string()),
+                    confidence: item.confidence,
+                    diff: json(&item.diff)?,
+                    recommendation: json(&item.recommendation)?,
+                    review: item.review.as_str().to_owned(),
+                    result_outcome: None,
+                    result_contact_id: None,
+                    result_message: None,
+                    applied_at: None,
+                });
+            }
+            insert_batch!(conn, rows, PARAMS_PER_STATEMENT / 16, |chunk| diesel::insert_into(sync_items::table)
+                .values(chunk))?;
+            Ok(())
+        })
+        .map_err(|e| match e.into_port::<SyncStoreError>() {
+            SyncStoreError::Duplicate(_) => SyncStoreError::Duplicate("sync item".to_owned()),
+            other => other,
+        })
+    }
+
+    async fn get_item(&self, org: OrgId, id: SyncItemId) -> Result<SyncItem, SyncStoreError> {
+        let (org_s, id_s) = (org.to_string(), id.to_string());
+        let row: Option<ItemRow> = read!(self, |conn| {
+            Ok(each!(conn, |c| {
+                sync_items::table
+                    .filter(sync_items::org_id.eq(&org_s))
+                    .filter(sync_items::id.eq(&id_s))
+                    .select(ItemRow::as_select())
+                    .first(c)
+                    .await
+                    .optional()
+            })?)
+        })
+        .map_err(DbError::into_port)?;
+        item_from_row(row.ok_or_else(|| DbError::not_found("sync item", id).into_port::<SyncStoreError>())?)
+            .map_err(DbError::into_port)
+    }
+
+    async fn list_items(
+        &self,
+        org: OrgId,
+        run: SyncRunId,
+        filter: &ItemFilter,
+    ) -> Result<Vec<SyncItem>, SyncStoreError> {
+        let (org_s, run_s) = (org.to_string(), run.to_string());
+        let limit = i64::from(page_size(filter.limit));
+        let rows: Vec<ItemRow> = read!(self, |conn| {
+            Ok(each!(conn, |c| {
+                let mut q = sync_items::table
+                    .filter(sync_items::org_id.eq(&org_s))
+                    .filter(sync_items::run_id.eq(&run_s))
+                    .into_boxed();
+                if let Some(d) = filter.decision {
+                    q = q.filter(sync_items::decision.eq(d.as_str()));
+                }
+                if let Some(r) = filter.review {
+                    q = q.filter(sync_items::review.eq(r.as_str()));
+                }
+                if filter.unapplied_only {
+                    q = q.filter(sync_items::result_outcome.is_null());
+                }
+                if let Some(p) = filter.after_position {
+                    q = q.filter(sync_items::position.gt(p));
+                }
+                q.order(sync_items::position.asc()).limit(limit).select(ItemRow::as_select()).load(c).await
+            })?)
+        })
+        .map_err(DbError::into_port)?;
+        rows.into_iter().map(item_from_row).collect::<DbResult<Vec<_>>>().map_err(DbError::into_port)
+    }
+
+    async fn review_items(
+        &self,
+        org: OrgId,
+        run: SyncRunId,
+        ids: &[SyncItemId],
+        review: ReviewState,
+    ) -> Result<u64, SyncStoreError> {
+        let (org_s, run_s) = (org.to_string(), run.to_string());
+        let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+        let n = tx!(self, |conn| {
+            let mut n = 0usize;
+            for chunk in ids.chunks(PARAMS_PER_STATEMENT) {
+                n += each!(conn, |c| {
+                    diesel::update(
+                        sync_items::table
+                            .filter(sync_items::org_id.eq(&org_s))
+                            .filter(sync_items::run_id.eq(&run_s))
+                            .filter(sync_items::id.eq_any(chunk))
+                            .filter(sync_items::result_outcome.is_null())
+                            .filter(sync_items::review.ne(review.as_str())),
+                    )
+                    .set(sync_items::review.eq(review.as_str()))
+                    .execute(c)
+                    .await
+                })?;
+            }
+            Ok(n)
+        })
+        .map_err(DbError::into_port)?;
+        Ok(n as u64)
+    }
+
+    async fn apply_batch(&self, org: OrgId, batch: ApplyBatch) -> Result<ApplyReport, SyncStoreError> {
+        tx!(self, |conn| self.apply_in(conn, org, batch).await).map_err(DbError::into_port)
+    }
+}
+
+#[async_trait]
+impl CursorStore for Store {
+    async fn get_cursor(
+        &self,
+        org: OrgId,
+        connection: ConnectionId,
+        resource: &str,
+    ) -> Result<Option<StoredCursor>, SyncStoreError> {
+        let (org_s, conn_s) = (org.to_string(), connection.to_string());
+        let row: Option<(String, PrimitiveDateTime)> = read!(self, |conn| {
+            Ok(each!(conn, |c| {
+                sync_cursors::table
+                    .filter(sync_cursors::org_id.eq(&org_s))
+                    .filter(sync_cursors::connection_id.eq(&conn_s))
+                    .filter(sync_cursors::resource.eq(resource))
+                    .select((sync_cursors::cursor_value, sync_cursors::updated_at))
+                    .first(c)
+                    .await
+                    .optional()
+            })?)
+        })
+        .map_err(DbError::into_port)?;
+        Ok(row.map(|(v, at)| StoredCursor { cursor: SyncCursor(v), updated_at: from_db(at) }))
+    }
+
+    async fn set_cursor(
+        &self,
+        org: OrgId,
+        connection: ConnectionId,
+        resource: &str,
+        cursor: &SyncCursor,
+    ) -> Result<(), SyncStoreError> {
+        let now = self.now();
+        tx!(self, |conn| set_cursor_in(conn, org, connection, resource, cursor, now).await).map_err(DbError::into_port)
+    }
+
+    async fn clear_cursor(&self, org: OrgId, connection: ConnectionId, resource: &str) -> Result<bool, SyncStoreError> {
+        let (org_s, conn_s) = (org.to_string(), connection.to_string());
+        let n = tx!(self, |conn| {
+            Ok(each!(conn, |c| {
+                diesel::delete(
+                    sync_cursors::table
+                        .filter(sync_cursors::org_id.eq(&org_s))
+                        .filter(sync_cursors::connection_id.eq(&conn_s))
+                        .filter(sync_cursors::resource.eq(resource)),
+                )
+                .execute(c)
+                .await
+            })?)
+        })
+        .map_err(DbError::into_port)?;
+        Ok(n > 0)
+    }
+}
+
+#[async_trait]
+impl WebhookReceiptStore for Store {
+    async fn record_receipt(
+        &self,
+        org: OrgId,
+        receipt: NewWebhookReceipt,
+        jobs: &[NewJob],
+    ) -> Result<ReceiptOutcome, SyncStoreError> {
+        let now = self.now();
+        let row = ReceiptRow {
+            id: receipt.id.to_string(),
+            org_id: org.to_string(),
+            provider: receipt.provider.clone(),
+            delivery_id: receipt.delivery_id.clone(),
+            connection_id: receipt.connection_id.map(|c| c.to_string()),
+            payload: json(&receipt.payload).map_err(DbError::into_port)?,
+            received_at: to_db(now),
+            processed_at: None,
+            error: None,
+        };
+        tx!(self, |conn| {
+            let inserted = each!(conn, |c| {
+                diesel::insert_into(webhook_receipts::table)
+                    .values(&row)
+                    .on_conflict((webhook_receipts::org_id, webhook_receipts::provider, webhook_receipts::delivery_id))
+                    .do_nothing()
+                    .execute(c)
+                    .await
+            })?;
+            if inserted == 1 {
+                crate::jobs::enqueue_in(conn, org, now, jobs).await?;
+                return Ok(ReceiptOutcome::New(receipt.id));
+            }
+            let first: String = each!(conn, |c| {
+                webhook_receipts::table
+                    .filter(webhook_receipts::org_id.eq(&row.org_id))
+                    .filter(webhook_receipts::provider.eq(&row.provider))
+                    .filter(webhook_receipts::delivery_id.eq(&row.delivery_id))
+                    .select(webhook_receipts::id)
+                    .first(c)
+                    .await
+            })?;
+            Ok(ReceiptOutcome::Duplicate(parse_id::<WebhookReceiptId>("receipt id", &first)?))
+        })
+        .map_err(DbError::into_port)
+    }
+
+    async fn get_receipt(&self, org: OrgId, id: WebhookReceiptId) -> Result<WebhookReceipt, SyncStoreError> {
+        let (org_s, id_s) = (org.to_string(), id.to_string());
+        let row: Option<ReceiptRow> = read!(self, |conn| {
+            Ok(each!(conn, |c| {
+                webhook_receipts::table
+                    .filter(webhook_receipts::org_id.eq(&org_s))
+                    .filter(webhook_receipts::id.eq(&id_s))
+                    .select(ReceiptRow::as_select())
+                    .first(c)
+                    .await
+                    .optional()
+            })?)
+        })
+        .map_err(DbError::into_port)?;
+        receipt_from_row(row.ok_or_else(|| DbError::not_found("webhook receipt", id).into_port::<SyncStoreError>())?)
+            .map_err(DbError::into_port)
+    }
+
+    async fn mark_receipt_processed(
+        &self,
+        org: OrgId,
+        id: WebhookReceiptId,
+        error: Option<&str>,
+    ) -> Result<(), SyncStoreError> {
+        let now = to_db(self.now());
+        let (org_s, id_s) = (org.to_string(), id.to_string());
+        let n = tx!(self, |conn| {
+            Ok(each!(conn, |c| {
+                diesel::update(
+                    webhook_receipts::table
+                        .filter(webhook_receipts::org_id.eq(&org_s))
+                        .filter(webhook_receipts::id.eq(&id_s)),
+                )
+                .set((webhook_receipts::processed_at.eq(Some(now)), webhook_receipts::error.eq(error)))
+                .execute(c)
+                .await
+            })?)
+        })
+        .map_err(DbError::into_port)?;
+        if n == 0 { Err(DbError::not_found("webhook receipt", id).into_port()) } else { Ok(()) }
+    }
+}
