@@ -19,6 +19,19 @@ pub fn rss_mib() -> Option<f64> {
     status_mib("VmRSS:")
 }
 
+/// CPU time (user + system) this process has used so far, in seconds (Linux; 10 ms resolution).
+/// Unlike wall-clock time it does not grow when other processes compete for the cores.
+#[must_use]
+pub fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which is in parentheses and may contain spaces).
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) / 100.0)
+}
+
 /// FNV-1a, for fingerprinting outputs (identical output, identical hash).
 #[derive(Debug, Clone, Copy)]
 pub struct Fingerprint(u64);
