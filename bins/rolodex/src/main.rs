@@ -1,33 +1,20 @@
-//! `rolodex`: the operator CLI. Wiring only: each subcommand lives in its own module and calls
-//! the library crates.
+//! `rolodex`: the operator CLI binary. Wiring only: parse the arguments, look at the terminal, run
+//! the command from the `rolodex_cli` library, and turn an error into a message and exit code 1.
 
-mod match_cmd;
-mod progress;
-
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
-
-/// Rolodex: keep a CRM's contacts in step with Microsoft 365, Google Contacts and GoHighLevel.
-#[derive(Debug, Parser)]
-#[command(name = "rolodex", version, about, propagate_version = true)]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Debug, Subcommand)]
-enum Command {
-    /// Match contacts: link an incoming file to an existing one, or find duplicates in one file.
-    Match(match_cmd::MatchArgs),
-}
+use clap::Parser;
+use rolodex_cli::{Cli, Console};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Match(args) => match_cmd::run(&args),
+    let console = Console {
+        interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
+        progress: std::io::stderr().is_terminal(),
     };
-    match result {
+    let mut out = std::io::stdout().lock();
+    match rolodex_cli::run(cli, console, &mut out) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");

@@ -259,3 +259,123 @@ fn write_decision(
     out.write_all(b"\n")?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: MatchArgs,
+    }
+
+    struct Dir(PathBuf);
+    impl Dir {
+        fn new() -> Self {
+            let dir = std::env::temp_dir().join(format!("rolodex-match-{}", uuid::Uuid::new_v4()));
+            std::fs::create_dir_all(&dir).unwrap();
+            Self(dir)
+        }
+        fn file(&self, name: &str, text: &str) -> String {
+            let path = self.0.join(name);
+            std::fs::write(&path, text).unwrap();
+            path.display().to_string()
+        }
+        fn path(&self, name: &str) -> String {
+            self.0.join(name).display().to_string()
+        }
+    }
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn run_with(args: &[&str]) -> Result<()> {
+        let cli = Cli::try_parse_from(std::iter::once("match").chain(args.iter().copied()))?;
+        run(&cli.args)
+    }
+
+    const CRM: &str = "id,first name,surname,e-mail,mobile,company\n\
+        c1,Jane,Doe,jane.doe@gmail.com,0412 345 678,Acme\n\
+        c2,Mark,Lee,mark@lee.io,,\n";
+
+    #[test]
+    fn linkage_writes_decisions_and_pairs() {
+        let dir = Dir::new();
+        let existing = dir.file("crm.csv", CRM);
+        let incoming = dir.file(
+            "in.csv",
+            "id,name,email,phone,company\n\
+             s1,\"Doe, Jane\",janedoe@gmail.com,+61412345678,Acme Pty Ltd\n\
+             s2,Zoe Quinn,zoe@quinn.io,,\n",
+        );
+        let (out, pairs) = (dir.path("d.jsonl"), dir.path("p.csv"));
+        run_with(&[
+            "--existing",
+            &existing,
+            "--incoming",
+            &incoming,
+            "--out",
+            &out,
+            "--pairs",
+            &pairs,
+            "--default-region",
+            "AU",
+        ])
+        .unwrap();
+        let lines: Vec<serde_json::Value> =
+            std::fs::read_to_string(&out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0]["incoming_id"], "s1");
+        assert_eq!(lines[0]["matched_id"], "c1");
+        assert_eq!(lines[0]["confidence"], "high");
+        assert!(lines[0]["reasons"].as_array().unwrap().iter().any(|r| r.as_str().unwrap().contains("same email")));
+        assert!(lines[0]["diff"].is_array());
+        assert_eq!((lines[1]["action"].as_str(), lines[1]["matched_id"].is_null()), (Some("create"), true));
+        assert_eq!(std::fs::read_to_string(&pairs).unwrap(), "existing_id,incoming_id\nc1,s1\n");
+    }
+
+    #[test]
+    fn dedupe_writes_every_pair_of_a_cluster() {
+        let dir = Dir::new();
+        let input = dir.file(
+            "people.csv",
+            "id,given_name,family_name,email,phone\n\
+             a,Jane,Doe,jane.doe@gmail.com,+61412345678\n\
+             b,Jane,Doe,janedoe@gmail.com,\n\
+             c,Jnae,Doe,,0412 345 678\n\
+             d,Mark,Lee,mark@lee.io,\n",
+        );
+        let pairs = dir.path("p.csv");
+        run_with(&["--dedupe", "--input", &input, "--pairs", &pairs, "--default-region", "AU"]).unwrap();
+        assert_eq!(std::fs::read_to_string(&pairs).unwrap(), "id_a,id_b\na,b\na,c\nb,c\n");
+    }
+
+    #[test]
+    fn errors_name_the_line_and_column() {
+        let dir = Dir::new();
+        let existing = dir.file("crm.csv", CRM);
+        let bad = dir.file("bad.csv", "id,name,email\nx1,Jane,jane@x.io\nx2,Mark,mark@x.io,extra\n");
+        let err = run_with(&["--existing", &existing, "--incoming", &bad]).unwrap_err();
+        assert!(format!("{err:#}").contains("line 3"), "{err:#}");
+
+        let dup = dir.file("dup.csv", "id,name\nx1,Jane\nx1,Mark\n");
+        let err = run_with(&["--existing", &existing, "--incoming", &dup]).unwrap_err();
+        assert!(format!("{err:#}").contains("line 3: column `id`: `x1` was already used on line 2"), "{err:#}");
+
+        let err = run_with(&["--existing", &existing, "--incoming", &dup, "--map", "nickname=name"]).unwrap_err();
+        assert!(format!("{err:#}").contains("unknown field `nickname`"), "{err:#}");
+
+        let err = run_with(&["--existing", &existing, "--incoming", &dup, "--map", "email=mail"]).unwrap_err();
+        assert!(format!("{err:#}").contains("`mail`"), "{err:#}");
+
+        let err = run_with(&["--existing", &existing, "--incoming", &dup, "--default-region", "XX"]).unwrap_err();
+        assert!(format!("{err:#}").contains("--default-region"), "{err:#}");
+
+        let err = run_with(&["--existing", &dir.path("missing.csv"), "--incoming", &dup]).unwrap_err();
+        assert!(format!("{err:#}").contains("missing.csv"), "{err:#}");
+    }
+}
