@@ -8,6 +8,8 @@
 //! Runs on SQLite (a temp file) always, and on PostgreSQL when `BENCH_DATABASE_URL` (or
 //! `TEST_DATABASE_URL`) names a server: a uuid-named database is created and dropped. Sizes:
 //! `BENCH_ITEMS` (default 100000), `BENCH_LOOP_ITEMS` (default 5000), `BENCH_JOBS` (default 20000).
+//! Selection, for quick iterations: `BENCH_BACKEND` = `sqlite`, `postgres` or `all` (default) and
+//! `BENCH_PARTS` = a comma list of `apply`, `loop`, `jobs` (default all three).
 #![allow(clippy::unwrap_used, clippy::print_stdout, reason = "a benchmark binary: fail loudly, print figures")]
 
 use std::sync::Arc;
@@ -151,27 +153,43 @@ async fn apply(store: &Store, org: OrgId, run: SyncRunId, changes: Vec<ApplyChan
     (n, took)
 }
 
+/// Whether `part` is selected by `BENCH_PARTS` (a comma list; unset means every part).
+fn part(name: &str) -> bool {
+    std::env::var("BENCH_PARTS").map_or(true, |v| v.split(',').any(|p| p.trim() == name))
+}
+
+/// Whether `backend` is selected by `BENCH_BACKEND` (`sqlite`, `postgres` or `all`, the default).
+fn backend_selected(name: &str) -> bool {
+    std::env::var("BENCH_BACKEND").map_or(true, |v| v == "all" || v == name)
+}
+
 async fn bench_apply(store: &Store, backend: &str) {
     let n = env_usize("BENCH_ITEMS", 100_000);
     let loop_n = env_usize("BENCH_LOOP_ITEMS", 5000);
-    let (org, run, changes) = prepare(store, n, &format!("{backend}-batched")).await;
-    let (done, took) = apply(store, org, run, changes, BATCH).await;
-    let batched = done as f64 / took.as_secs_f64();
-    println!(
-        "[{backend}] apply_batch: {done} items ({} creates, {} updates, each with link + audit row + item result) \
-         in batches of {BATCH}: {:.2} s = {batched:.0} contacts/s",
-        done - done / 2,
-        done / 2,
-        took.as_secs_f64()
-    );
-    let (org, run, changes) = prepare(store, loop_n, &format!("{backend}-loop")).await;
-    let (done, took) = apply(store, org, run, changes, 1).await;
-    let one = done as f64 / took.as_secs_f64();
-    println!(
-        "[{backend}] one item per call: {done} items in {:.2} s = {one:.0} contacts/s; batched / one-at-a-time = {:.1}x",
-        took.as_secs_f64(),
-        batched / one
-    );
+    let mut batched = None;
+    if part("apply") {
+        let (org, run, changes) = prepare(store, n, &format!("{backend}-batched")).await;
+        let (done, took) = apply(store, org, run, changes, BATCH).await;
+        let rate = done as f64 / took.as_secs_f64();
+        batched = Some(rate);
+        println!(
+            "[{backend}] apply_batch: {done} items ({} creates, {} updates, each with link + audit row + item result) \
+             in batches of {BATCH}: {:.2} s = {rate:.0} contacts/s",
+            done - done / 2,
+            done / 2,
+            took.as_secs_f64()
+        );
+    }
+    if part("loop") {
+        let (org, run, changes) = prepare(store, loop_n, &format!("{backend}-loop")).await;
+        let (done, took) = apply(store, org, run, changes, 1).await;
+        let one = done as f64 / took.as_secs_f64();
+        let ratio = batched.map_or_else(|| "n/a (apply not run)".to_owned(), |b| format!("{:.1}x", b / one));
+        println!(
+            "[{backend}] one item per call: {done} items in {:.2} s = {one:.0} contacts/s; batched / one-at-a-time = {ratio}",
+            took.as_secs_f64(),
+        );
+    }
 }
 
 async fn bench_jobs(store: Arc<Store>, backend: &str) {
@@ -220,7 +238,9 @@ async fn bench_jobs(store: Arc<Store>, backend: &str) {
 
 async fn run_all(store: Store, backend: &str) {
     bench_apply(&store, backend).await;
-    bench_jobs(Arc::new(store), backend).await;
+    if part("jobs") {
+        bench_jobs(Arc::new(store), backend).await;
+    }
 }
 
 #[tokio::main(flavor = "multi_thread")]
@@ -229,9 +249,13 @@ async fn main() {
         return; // `cargo test --benches` asks for a list; there are no tests here.
     }
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("bench.db").display());
-    run_all(open(url).await, "sqlite").await;
-
+    if backend_selected("sqlite") {
+        let url = format!("sqlite://{}", dir.path().join("bench.db").display());
+        run_all(open(url).await, "sqlite").await;
+    }
+    if !backend_selected("postgres") {
+        return;
+    }
     let Ok(admin) = std::env::var("BENCH_DATABASE_URL").or_else(|_| std::env::var("TEST_DATABASE_URL")) else {
         println!("[postgres] skipped: set BENCH_DATABASE_URL (or TEST_DATABASE_URL) to a PostgreSQL server");
         return;

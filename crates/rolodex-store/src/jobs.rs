@@ -154,42 +154,42 @@ pub(crate) async fn enqueue_in(
 
 const ACTIVE: [&str; 3] = ["available", "running", "retryable"];
 
-/// Expired leases: back to `retryable` while attempts remain, else `dead`.
+/// Expired leases: back to `retryable` while attempts remain, else `dead`. One statement (the
+/// lease index `jobs_lease` finds the candidates; each `$n` appears once, in order, so the same
+/// text binds positionally on SQLite too), so a claim costs two statements in all.
 async fn sweep_expired(conn: &mut Conn<'_>, now: PrimitiveDateTime) -> DbResult<()> {
+    use diesel::sql_types::Timestamp;
     each!(conn, |c| {
-        diesel::update(
-            jobs::table
-                .filter(jobs::state.eq("running"))
-                .filter(jobs::lease_until.lt(now))
-                .filter(jobs::attempt.lt(jobs::max_attempts)),
-        )
-        .set((
-            jobs::state.eq("retryable"),
-            jobs::locked_by.eq(None::<String>),
-            jobs::lease_until.eq(None::<PrimitiveDateTime>),
-            jobs::last_error.eq("lease expired"),
-            jobs::updated_at.eq(now),
-        ))
-        .execute(c)
-        .await?;
-        diesel::update(
-            jobs::table
-                .filter(jobs::state.eq("running"))
-                .filter(jobs::lease_until.lt(now))
-                .filter(jobs::attempt.ge(jobs::max_attempts)),
-        )
-        .set((
-            jobs::state.eq("dead"),
-            jobs::unique_slot.eq(None::<String>),
-            jobs::locked_by.eq(None::<String>),
-            jobs::lease_until.eq(None::<PrimitiveDateTime>),
-            jobs::last_error.eq("lease expired on the last attempt"),
-            jobs::updated_at.eq(now),
-            jobs::finished_at.eq(Some(now)),
-        ))
-        .execute(c)
-        .await
+        diesel::sql_query(SWEEP)
+            .bind::<Timestamp, _>(now)
+            .bind::<Timestamp, _>(now)
+            .bind::<Timestamp, _>(now)
+            .execute(c)
+            .await
     })?;
+    Ok(())
+}
+
+const SWEEP: &str = "UPDATE jobs SET \
+     state = CASE WHEN attempt < max_attempts THEN 'retryable' ELSE 'dead' END, \
+     unique_slot = CASE WHEN attempt < max_attempts THEN unique_slot ELSE NULL END, \
+     locked_by = NULL, lease_until = NULL, \
+     last_error = CASE WHEN attempt < max_attempts THEN 'lease expired' ELSE 'lease expired on the last attempt' END, \
+     updated_at = $1, \
+     finished_at = CASE WHEN attempt < max_attempts THEN finished_at ELSE $2 END \
+     WHERE state = 'running' AND lease_until < $3";
+
+/// Queue bookkeeping (claim, complete, heartbeat, fail) commits without waiting for the WAL flush
+/// on PostgreSQL (`SET LOCAL synchronous_commit = off`): a crash can lose the last few hundred
+/// milliseconds of these transitions, never corrupt anything. A lost `complete` re-runs the job
+/// once its lease expires, which the at-least-once contract allows (handlers are idempotent); a
+/// lost claim or heartbeat only makes the job claimable again. Enqueueing is not relaxed: it
+/// commits with the change that caused it. One fsync per claim and per completion otherwise
+/// caps throughput at the disk's flush rate (about 3.5 ms per commit on the benchmark machine).
+async fn relaxed_commit(conn: &mut Conn<'_>) -> DbResult<()> {
+    if let Conn::Pg(c) = conn {
+        diesel_async::SimpleAsyncConnection::batch_execute(&mut **c, "SET LOCAL synchronous_commit = off").await?;
+    }
     Ok(())
 }
 
@@ -207,6 +207,7 @@ impl Store {
         let (org_s, id_s) = (org.to_string(), id.to_string());
         let upd = set(now);
         let n = tx!(self, |conn| {
+            relaxed_commit(conn).await?;
             Ok(each!(conn, |c| {
                 diesel::update(
                     jobs::table
@@ -318,6 +319,7 @@ impl JobQueue for Store {
         let rows: Vec<JobRow> = match &*self.backend {
             Backend::Pg(_) => {
                 tx!(self, |conn| {
+                    relaxed_commit(conn).await?;
                     sweep_expired(conn, now_db).await?;
                     let Conn::Pg(c) = conn else { return Err(DbError::Invalid("backend mismatch".to_owned())) };
                     use diesel::sql_types::{Array, BigInt, Text, Timestamp};
@@ -372,6 +374,7 @@ impl JobQueue for Store {
         let until = to_db(self.now() + duration(lease));
         let (org_s, id_s) = (org.to_string(), id.to_string());
         let n = tx!(self, |conn| {
+            relaxed_commit(conn).await?;
             Ok(each!(conn, |c| {
                 diesel::update(
                     jobs::table
@@ -390,22 +393,33 @@ impl JobQueue for Store {
     }
 
     async fn complete(&self, org: OrgId, id: JobId, worker: &str) -> Result<(), JobQueueError> {
-        let job = self.get_job(org, id).await;
-        let run_at = match &job {
-            Ok(j) => to_db(j.run_at),
-            Err(_) => return Err(JobQueueError::LeaseLost(id.to_string())),
-        };
-        self.lease_guarded_update(org, id, worker, |now| JobUpdate {
-            state: JobState::Completed.as_str().to_owned(),
-            unique_slot: None,
-            run_at,
-            locked_by: None,
-            lease_until: None,
-            last_error: job.as_ref().ok().and_then(|j| j.last_error.clone()),
-            updated_at: now,
-            finished_at: Some(now),
+        // One guarded UPDATE, no read first: `run_at` and `last_error` keep their values.
+        let now = to_db(self.now());
+        let (org_s, id_s) = (org.to_string(), id.to_string());
+        let n = tx!(self, |conn| {
+            relaxed_commit(conn).await?;
+            Ok(each!(conn, |c| {
+                diesel::update(
+                    jobs::table
+                        .filter(jobs::org_id.eq(&org_s))
+                        .filter(jobs::id.eq(&id_s))
+                        .filter(jobs::state.eq("running"))
+                        .filter(jobs::locked_by.eq(worker)),
+                )
+                .set((
+                    jobs::state.eq(JobState::Completed.as_str()),
+                    jobs::unique_slot.eq(None::<String>),
+                    jobs::locked_by.eq(None::<String>),
+                    jobs::lease_until.eq(None::<PrimitiveDateTime>),
+                    jobs::updated_at.eq(now),
+                    jobs::finished_at.eq(Some(now)),
+                ))
+                .execute(c)
+                .await
+            })?)
         })
-        .await
+        .map_err(DbError::into_job_error)?;
+        if n == 0 { Err(JobQueueError::LeaseLost(id.to_string())) } else { Ok(()) }
     }
 
     async fn fail(

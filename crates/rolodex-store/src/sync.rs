@@ -374,16 +374,21 @@ impl Store {
         let item_ids: Vec<String> = batch.changes.iter().map(|c| c.item_id.to_string()).collect();
         let mut applied: HashMap<String, bool> = HashMap::with_capacity(item_ids.len());
         for chunk in item_ids.chunks(PARAMS_PER_STATEMENT) {
-            let rows: Vec<(String, Option<String>)> = each!(conn, |c| {
+            // Looked up by primary key only, then checked here: with `org_id` and `run_id` in the
+            // WHERE clause PostgreSQL picks the (org, run, …) index and tests every item of the
+            // run against the whole id array (quadratic in the run's size).
+            let rows: Vec<(String, String, String, Option<String>)> = each!(conn, |c| {
                 sync_items::table
-                    .filter(sync_items::org_id.eq(&org_s))
-                    .filter(sync_items::run_id.eq(&run_s))
                     .filter(sync_items::id.eq_any(chunk))
-                    .select((sync_items::id, sync_items::result_outcome))
+                    .select((sync_items::id, sync_items::org_id, sync_items::run_id, sync_items::result_outcome))
                     .load(c)
                     .await
             })?;
-            applied.extend(rows.into_iter().map(|(id, r)| (id, r.is_some())));
+            applied.extend(
+                rows.into_iter()
+                    .filter(|(_, o, r, _)| *o == org_s && *r == run_s)
+                    .map(|(id, _, _, r)| (id, r.is_some())),
+            );
         }
         if let Some(missing) = item_ids.iter().find(|id| !applied.contains_key(*id)) {
             return Err(DbError::Invalid(format!("sync item `{missing}` is not in run `{run_s}`")));

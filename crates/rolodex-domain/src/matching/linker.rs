@@ -100,7 +100,10 @@ impl Linker {
     /// [`Linker::build_from_fields`], for callers that want to free the contacts before the index
     /// is built).
     #[must_use]
-    pub fn profiles_from_fields(existing: &[(ContactId, &ContactFields)], threads: usize) -> Vec<(ContactId, MatchProfile)> {
+    pub fn profiles_from_fields(
+        existing: &[(ContactId, &ContactFields)],
+        threads: usize,
+    ) -> Vec<(ContactId, MatchProfile)> {
         run_parallel(existing.len(), threads, |i| (existing[i].0, MatchProfile::from_fields(existing[i].1)))
     }
 

@@ -813,8 +813,7 @@ impl SyncRunStore for MemoryStore {
                 return Err(SyncStoreError::duplicate(format!("sync item `{}`", i.id)));
             }
         }
-        let next =
-            s.items.values().filter(|(_, i)| i.run_id == run).map(|(_, i)| i.position + 1).max().unwrap_or(0);
+        let next = s.items.values().filter(|(_, i)| i.run_id == run).map(|(_, i)| i.position + 1).max().unwrap_or(0);
         for (n, i) in (next..).zip(items) {
             let item = SyncItem {
                 id: i.id,
