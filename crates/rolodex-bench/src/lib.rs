@@ -1,5 +1,9 @@
 //! Helpers shared by the benchmark binaries in `src/bin/`: peak memory and a stable hash.
 
+use std::hash::Hasher;
+
+use rolodex_domain::fastmap::Fnv;
+
 fn status_mib(field: &str) -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with(field))?;
@@ -32,27 +36,19 @@ pub fn cpu_seconds() -> Option<f64> {
     Some((utime + stime) / 100.0)
 }
 
-/// FNV-1a, for fingerprinting outputs (identical output, identical hash).
-#[derive(Debug, Clone, Copy)]
-pub struct Fingerprint(u64);
-
-impl Default for Fingerprint {
-    fn default() -> Self {
-        Self(0xcbf2_9ce4_8422_2325)
-    }
-}
+/// FNV-1a (the domain's [`Fnv`] hasher), for fingerprinting outputs (identical output, identical
+/// hash).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Fingerprint(Fnv);
 
 impl Fingerprint {
     /// Adds bytes.
     pub fn add(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 ^= u64::from(b);
-            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
-        }
+        self.0.write(bytes);
     }
     /// The hash so far.
     #[must_use]
     pub fn value(&self) -> u64 {
-        self.0
+        self.0.finish()
     }
 }

@@ -32,15 +32,7 @@ pub struct DedupeResult {
 }
 
 fn run_parallel<T: Send>(n: usize, threads: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
-    let threads = threads.clamp(1, 64).min(n.max(1));
-    let chunk = n.div_ceil(threads);
-    std::thread::scope(|scope| {
-        let f = &f;
-        let handles: Vec<_> = (0..threads)
-            .map(|t| scope.spawn(move || (t * chunk..((t + 1) * chunk).min(n)).map(f).collect::<Vec<T>>()))
-            .collect();
-        handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
-    })
+    run_chunks(n, threads, |range| range.map(&f).collect::<Vec<T>>()).into_iter().flatten().collect()
 }
 
 /// Splits `0..n` into one range per thread and maps each range on its own thread; results in
