@@ -9,7 +9,9 @@ use anyhow::{Result, anyhow, bail};
 use clap::{Args, Subcommand};
 use rolodex_app::jobs::ScheduledSyncJob;
 use rolodex_domain::ConnectionId;
-use rolodex_domain::ports::storage::{Connection, ConnectionStore, NewConnection, Schedule, Tokens};
+use rolodex_domain::ports::storage::{
+    Connection, ConnectionSettings, ConnectionStore, NewConnection, Schedule, Tokens,
+};
 use secrecy::SecretString;
 
 use crate::context::{self, Ctx, Env, Global};
@@ -66,6 +68,10 @@ pub async fn run(global: &Global, env: &Env, args: ConnectionsArgs, out: &mut dy
                 url::Url::parse(base).map_err(|e| anyhow!("--base-url `{base}`: {e}"))?;
             }
             let scopes = base_url.iter().map(|b| format!("{BASE_URL_SCOPE}{}", b.trim_end_matches('/'))).collect();
+            let settings = ConnectionSettings {
+                base_url: base_url.as_ref().map(|b| b.trim_end_matches('/').to_owned()),
+                ..ConnectionSettings::default()
+            };
             let new = NewConnection {
                 id: ConnectionId::new_v7(),
                 user_id: None,
@@ -77,6 +83,7 @@ pub async fn run(global: &Global, env: &Env, args: ConnectionsArgs, out: &mut dy
                     refresh_token: refresh_token.map(SecretString::from),
                     expires_at: None,
                 },
+                settings,
             };
             let c = ctx.store.create_connection(ctx.org, new).await.map_err(|e| anyhow!("{e}"))?;
             if let Some(minutes) = every_minutes {

@@ -316,6 +316,26 @@ impl ContactSource for GhlContacts {
 
 #[async_trait]
 impl ContactSink for GhlContacts {
+    fn project(&self, fields: &ContactFields) -> ContactFields {
+        // The write body read back as a contact: exactly what a round trip keeps.
+        let mut body = self.body(fields, WriteKind::Update);
+        if let Value::Object(map) = &mut body {
+            map.retain(|_, v| !v.is_null());
+            map.insert("id".to_owned(), Value::String("projection".to_owned()));
+        }
+        let projected = from_object::<GhlContact>(body).ok().and_then(|c| self.read(c).ok());
+        match projected {
+            Some(incoming) => {
+                let mut out = incoming.fields;
+                // Flags GoHighLevel owns (do-not-disturb, source) are not written; keep them as given.
+                out.do_not_disturb = fields.do_not_disturb;
+                out.source.clone_from(&fields.source);
+                out
+            }
+            None => fields.clone(),
+        }
+    }
+
     async fn create(&self, fields: &ContactFields) -> Result<RemoteRef, ProviderError> {
         let body = self.body(fields, WriteKind::Create { location_id: &self.location_id });
         let response = self.conn.send(|c| self.request(c, reqwest::Method::POST, "/contacts/").json(&body)).await?;

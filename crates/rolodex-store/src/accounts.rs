@@ -150,6 +150,24 @@ impl AccountStore for Store {
         Ok(Organisation { id: org, name, created_at: from_db(at) })
     }
 
+    async fn list_orgs(&self) -> Result<Vec<Organisation>, AccountStoreError> {
+        let rows: Vec<(String, String, PrimitiveDateTime)> = read!(self, |conn| {
+            Ok(each!(conn, |c| {
+                organisations::table
+                    .order((organisations::created_at.asc(), organisations::id.asc()))
+                    .select((organisations::id, organisations::name, organisations::created_at))
+                    .load(c)
+                    .await
+            })?)
+        })
+        .map_err(aerr)?;
+        rows.into_iter()
+            .map(|(id, name, at)| {
+                Ok(Organisation { id: parse_id("org id", &id).map_err(aerr)?, name, created_at: from_db(at) })
+            })
+            .collect()
+    }
+
     async fn create_user(&self, org: OrgId, user: NewUser) -> Result<User, AccountStoreError> {
         let email = user.email.trim().to_lowercase();
         if email.is_empty() {

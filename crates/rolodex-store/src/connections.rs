@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use rolodex_domain::ports::storage::{
-    Connection, ConnectionStatus, ConnectionStore, ConnectionStoreError, NewConnection, Tokens,
+    Connection, ConnectionSettings, ConnectionStatus, ConnectionStore, ConnectionStoreError, NewConnection, Tokens,
 };
 use rolodex_domain::{ConnectionId, OrgId};
 use secrecy::SecretString;
@@ -32,6 +32,7 @@ struct ConnectionRow {
     status: String,
     created_at: PrimitiveDateTime,
     updated_at: PrimitiveDateTime,
+    settings: String,
 }
 
 impl Store {
@@ -61,6 +62,7 @@ impl Store {
             account: r.account,
             scopes: unjson("connection scopes", &r.scopes)?,
             status: ConnectionStatus::parse(&r.status).map_err(DbError::corrupt)?,
+            settings: unjson("connection settings", &r.settings)?,
             created_at: from_db(r.created_at),
             updated_at: from_db(r.updated_at),
         })
@@ -91,6 +93,7 @@ impl ConnectionStore for Store {
             status: ConnectionStatus::Active.as_str().to_owned(),
             created_at: now,
             updated_at: now,
+            settings: json(&new.settings).map_err(DbError::into_connection_error)?,
             id,
         };
         tx!(self, |conn| Ok(each!(conn, |c| diesel::insert_into(connections::table).values(&row).execute(c).await)?))
@@ -169,6 +172,29 @@ impl ConnectionStore for Store {
                     .otherwise(connections::status)),
                     connections::updated_at.eq(now),
                 ))
+                .execute(c)
+                .await
+            })?)
+        })
+        .map_err(DbError::into_connection_error)?;
+        if n == 0 { Err(DbError::not_found("connection", id).into_connection_error()) } else { Ok(()) }
+    }
+
+    async fn update_settings(
+        &self,
+        org: OrgId,
+        id: ConnectionId,
+        settings: &ConnectionSettings,
+    ) -> Result<(), ConnectionStoreError> {
+        let (org_s, id_s) = (org.to_string(), id.to_string());
+        let text = json(settings).map_err(DbError::into_connection_error)?;
+        let now = to_db(self.now());
+        let n = tx!(self, |conn| {
+            Ok(each!(conn, |c| {
+                diesel::update(
+                    connections::table.filter(connections::org_id.eq(&org_s)).filter(connections::id.eq(&id_s)),
+                )
+                .set((connections::settings.eq(&text), connections::updated_at.eq(now)))
                 .execute(c)
                 .await
             })?)

@@ -106,6 +106,7 @@ diesel::table! {
         status -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        settings -> Text,
     }
 }
 

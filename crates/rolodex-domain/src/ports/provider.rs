@@ -167,10 +167,21 @@ pub trait ContactSink: Send + Sync + 'static {
     /// # Errors
     /// [`ProviderError`].
     async fn delete(&self, external_id: &str) -> Result<(), ProviderError>;
+
+    /// The contact as this provider would hold it after a write of `fields` and a read back: the
+    /// fields it cannot store dropped, the ones it stores differently normalised (GoHighLevel keeps
+    /// one email in the write body, for example). Two-way sync compares contacts in this form, so
+    /// a difference the provider cannot represent is never pushed again and again, and provider
+    /// data we cannot write is never mistaken for a local deletion. Must be idempotent. The default
+    /// is a provider that stores every field.
+    fn project(&self, fields: &ContactFields) -> ContactFields {
+        fields.clone()
+    }
 }
 
-/// A provider's notification that a contact changed (a verified, parsed webhook).
-#[derive(Debug, Clone, PartialEq)]
+/// A provider's notification that a contact changed (a verified, parsed webhook). Serialisable so
+/// a stored webhook receipt can carry it to the worker that applies it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RemoteContactEvent {
     /// The provider's delivery id (unique per delivery; duplicates are ignored).
     pub delivery_id: String,
@@ -179,13 +190,15 @@ pub struct RemoteContactEvent {
     /// The contact's provider id.
     pub external_id: String,
     /// When the provider last changed the contact (orders events; older never overwrites newer).
+    #[serde(default, with = "time::serde::rfc3339::option")]
     pub occurred_at: Option<OffsetDateTime>,
     /// What happened.
     pub kind: RemoteEventKind,
 }
 
 /// What a [`RemoteContactEvent`] says.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "type", content = "data")]
 pub enum RemoteEventKind {
     /// Created, with the contact as the provider sent it.
     Created(Box<IncomingContact>),

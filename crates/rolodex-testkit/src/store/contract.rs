@@ -12,12 +12,12 @@ use rolodex_domain::ports::SyncCursor;
 use rolodex_domain::ports::storage::{
     AccountStore, AccountStoreError, Activity, ActivityStore, Actor, AiUsageRecord, AiUsageStore, AiUsageTotals,
     ApplyBatch, ApplyChange, ApplyOp, AuditFilter, AuditLog, CampaignFilter, CampaignStatus, CampaignStore,
-    CampaignStoreError, ConnectionStatus, ConnectionStore, ConnectionStoreError, ContactQuery, ContactStore,
-    ContactStoreError, CursorStore, HistoryStoreError, ItemDecision, ItemFilter, ItemOutcome, JobQueue, JobQueueError,
-    JobState, LinkStore, MessageCounts, MessageState, NewAuditEntry, NewCampaign, NewCampaignMessage, NewConnection,
-    NewContact, NewJob, NewSyncItem, NewSyncRun, NewUser, NewWebhookReceipt, Permission, ProviderLink, ReceiptOutcome,
-    ReviewState, Role, RunFilter, Schedule, SyncCounts, SyncKind, SyncRunStore, SyncStatus, SyncStoreError, Tokens,
-    WebhookReceiptStore,
+    CampaignStoreError, ConnectionSettings, ConnectionStatus, ConnectionStore, ConnectionStoreError, ContactQuery,
+    ContactStore, ContactStoreError, CursorStore, HistoryStoreError, ItemDecision, ItemFilter, ItemOutcome, JobQueue,
+    JobQueueError, JobState, LinkStore, MessageCounts, MessageState, NewAuditEntry, NewCampaign, NewCampaignMessage,
+    NewConnection, NewContact, NewJob, NewSyncItem, NewSyncRun, NewUser, NewWebhookReceipt, Permission, ProviderLink,
+    ReceiptOutcome, ReviewState, Role, RunFilter, Schedule, SyncCounts, SyncKind, SyncRunStore, SyncStatus,
+    SyncStoreError, Tokens, WebhookReceiptStore,
 };
 use rolodex_domain::{
     ActivityId, ApiKeyId, AuditId, CampaignId, CampaignMessageId, ConnectionId, ContactFields, ContactId, ContactPhone,
@@ -63,6 +63,7 @@ pub fn new_connection(provider: &str, account: &str) -> NewConnection {
             refresh_token: Some(SecretString::from("refresh-secret-1")),
             expires_at: Some(time::macros::datetime!(2030-01-01 00:00 UTC)),
         },
+        settings: ConnectionSettings::default(),
     }
 }
 
@@ -273,6 +274,20 @@ pub async fn connection_store_contract<S: ConnectionStore>(store: &S) {
     assert!(got.tokens.refresh_token.is_none());
     assert_eq!(store.list_connections(a, Some("ghl")).await.unwrap().len(), 1);
     assert!(store.list_connections(a, Some("graph")).await.unwrap().is_empty());
+    assert_eq!(got.settings, ConnectionSettings::default(), "settings default to empty");
+    let settings = ConnectionSettings {
+        base_url: Some("http://127.0.0.1:9/".to_owned()),
+        two_way: true,
+        conflict_policy: rolodex_domain::conflict::ConflictPolicy::LocalWins,
+        reconcile_every_minutes: Some(5),
+    };
+    store.update_settings(a, c.id, &settings).await.expect("settings");
+    assert_eq!(store.get_connection(a, c.id).await.unwrap().settings, settings, "settings round-trip");
+    assert!(matches!(
+        store.update_settings(b, c.id, &ConnectionSettings::default()).await,
+        Err(ConnectionStoreError::NotFound { .. })
+    ));
+    assert_eq!(store.get_connection(a, c.id).await.unwrap().settings, settings, "another org cannot change them");
     let routes = store.resolve_account("ghl", "loc-9").await.unwrap();
     assert_eq!(routes.len(), 2, "both organisations' connections of the account are found");
     assert!(routes.contains(&(a, c.id)));
@@ -1006,6 +1021,9 @@ pub async fn account_store_contract<S: AccountStore + AiUsageStore>(store: &S) {
     assert!(matches!(store.create_org(a, "Again").await, Err(AccountStoreError::Duplicate(_))));
     assert!(matches!(store.create_org(OrgId::new_v7(), "").await, Err(AccountStoreError::Invalid(_))));
     assert!(matches!(store.get_org(OrgId::new_v7()).await, Err(AccountStoreError::NotFound { .. })));
+    let orgs: Vec<OrgId> = store.list_orgs().await.expect("list orgs").into_iter().map(|o| o.id).collect();
+    assert_eq!(orgs.len(), 2, "{orgs:?}");
+    assert!(orgs.contains(&a) && orgs.contains(&b));
 
     let new_user = |email: &str, role: Role| NewUser {
         id: UserId::new_v7(),

@@ -17,13 +17,13 @@ use rolodex_domain::matching::{BlockingKey, blocking_keys};
 use rolodex_domain::ports::storage::{
     AccountStore, AccountStoreError, Activity, ActivityStore, AiUsageRecord, AiUsageStore, AiUsageTotals, ApiKey,
     ApplyBatch, ApplyOp, ApplyReport, AuditEntry, AuditFilter, AuditLog, Campaign, CampaignFilter, CampaignMessage,
-    CampaignStatus, CampaignStore, CampaignStoreError, Connection, ConnectionStatus, ConnectionStore,
-    ConnectionStoreError, ContactQuery, ContactStore, ContactStoreError, CursorStore, Enqueued, HistoryStoreError,
-    ItemFilter, ItemOutcome, ItemResult, Job, JobQueue, JobQueueError, JobSchedule, JobState, LinkStore, MessageCounts,
-    MessageState, NewAuditEntry, NewCampaign, NewCampaignMessage, NewConnection, NewContact, NewJob, NewSyncItem,
-    NewSyncRun, NewUser, NewWebhookReceipt, Organisation, Permission, ProviderLink, ReceiptOutcome, ReviewState, Role,
-    RunFilter, Schedule, StorageError, StoredCursor, SyncCounts, SyncItem, SyncRun, SyncRunStore, SyncStatus,
-    SyncStoreError, Tokens, User, WebhookReceipt, WebhookReceiptStore, backoff, page_size,
+    CampaignStatus, CampaignStore, CampaignStoreError, Connection, ConnectionSettings, ConnectionStatus,
+    ConnectionStore, ConnectionStoreError, ContactQuery, ContactStore, ContactStoreError, CursorStore, Enqueued,
+    HistoryStoreError, ItemFilter, ItemOutcome, ItemResult, Job, JobQueue, JobQueueError, JobSchedule, JobState,
+    LinkStore, MessageCounts, MessageState, NewAuditEntry, NewCampaign, NewCampaignMessage, NewConnection, NewContact,
+    NewJob, NewSyncItem, NewSyncRun, NewUser, NewWebhookReceipt, Organisation, Permission, ProviderLink,
+    ReceiptOutcome, ReviewState, Role, RunFilter, Schedule, StorageError, StoredCursor, SyncCounts, SyncItem, SyncRun,
+    SyncRunStore, SyncStatus, SyncStoreError, Tokens, User, WebhookReceipt, WebhookReceiptStore, backoff, page_size,
 };
 use rolodex_domain::ports::{Clock, SyncCursor, SystemClock};
 use rolodex_domain::{
@@ -430,6 +430,7 @@ impl ConnectionStore for MemoryStore {
             scopes: new.scopes,
             tokens: Tokens { expires_at: new.tokens.expires_at.map(trunc), ..new.tokens },
             status: ConnectionStatus::Active,
+            settings: new.settings,
             created_at: now,
             updated_at: now,
         };
@@ -460,6 +461,24 @@ impl ConnectionStore for MemoryStore {
             .collect();
         out.sort_by_key(|c| (c.created_at, c.id));
         Ok(out)
+    }
+
+    async fn update_settings(
+        &self,
+        org: OrgId,
+        id: ConnectionId,
+        settings: &ConnectionSettings,
+    ) -> Result<(), ConnectionStoreError> {
+        let now = self.now();
+        let mut s = self.lock();
+        let c = s
+            .connections
+            .get_mut(&id)
+            .filter(|c| c.org_id == org)
+            .ok_or_else(|| ConnectionStoreError::not_found("connection", id))?;
+        c.settings = settings.clone();
+        c.updated_at = now;
+        Ok(())
     }
 
     async fn update_tokens(&self, org: OrgId, id: ConnectionId, tokens: &Tokens) -> Result<(), ConnectionStoreError> {
@@ -1483,6 +1502,12 @@ impl AccountStore for MemoryStore {
 
     async fn get_org(&self, org: OrgId) -> Result<Organisation, AccountStoreError> {
         self.lock().orgs.get(&org).cloned().ok_or_else(|| AccountStoreError::not_found("organisation", org))
+    }
+
+    async fn list_orgs(&self) -> Result<Vec<Organisation>, AccountStoreError> {
+        let mut out: Vec<Organisation> = self.lock().orgs.values().cloned().collect();
+        out.sort_by_key(|o| (o.created_at, o.id));
+        Ok(out)
     }
 
     async fn create_user(&self, org: OrgId, user: NewUser) -> Result<User, AccountStoreError> {

@@ -117,6 +117,13 @@ pub trait AccountStore: Send + Sync + 'static {
     /// `NotFound`.
     async fn get_org(&self, org: OrgId) -> Result<Organisation, AccountStoreError>;
 
+    /// Every organisation, oldest first. Unscoped by design: an operator's call (the server uses
+    /// it to know whether this is a first start), never reachable with an organisation's key.
+    ///
+    /// # Errors
+    /// `Unexpected`.
+    async fn list_orgs(&self) -> Result<Vec<Organisation>, AccountStoreError>;
+
     /// Creates a user.
     ///
     /// # Errors

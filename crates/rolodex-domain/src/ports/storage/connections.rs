@@ -4,9 +4,11 @@
 
 use async_trait::async_trait;
 use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::ConnectionStoreError;
+use crate::conflict::ConflictPolicy;
 use crate::ids::{ConnectionId, OrgId, UserId};
 
 stored_enum!(
@@ -32,6 +34,37 @@ pub struct Tokens {
     pub expires_at: Option<OffsetDateTime>,
 }
 
+/// How Rolodex uses a connection, beyond its tokens. Stored as JSON; unknown keys are refused so a
+/// typo in a setting is an error, not a silently ignored knob.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConnectionSettings {
+    /// The provider API's base URL when it is not the public one (regional endpoints, mocks in
+    /// tests). `None`: the adapter's default.
+    pub base_url: Option<String>,
+    /// Two-way sync: local creates and updates are pushed to this connection (through the
+    /// transactional outbox), and its webhooks and reconciliation apply remote changes. Only
+    /// GoHighLevel supports it today; the server turns it on by default for new GoHighLevel
+    /// connections.
+    pub two_way: bool,
+    /// Who wins a field both sides changed since the last sync (two-way only). Default: the
+    /// provider (GoHighLevel is the system of record).
+    pub conflict_policy: ConflictPolicy,
+    /// Minutes between reconciliation runs of a two-way connection (default 15; at least 1).
+    pub reconcile_every_minutes: Option<u32>,
+}
+
+impl ConnectionSettings {
+    /// Reconciliation every this many minutes when unset.
+    pub const DEFAULT_RECONCILE_MINUTES: u32 = 15;
+
+    /// The reconciliation period in minutes (default 15, at least 1).
+    #[must_use]
+    pub fn reconcile_minutes(&self) -> u32 {
+        self.reconcile_every_minutes.unwrap_or(Self::DEFAULT_RECONCILE_MINUTES).max(1)
+    }
+}
+
 /// A connection to create.
 #[derive(Debug, Clone)]
 pub struct NewConnection {
@@ -47,6 +80,8 @@ pub struct NewConnection {
     pub scopes: Vec<String>,
     /// Tokens.
     pub tokens: Tokens,
+    /// Settings.
+    pub settings: ConnectionSettings,
 }
 
 /// A stored connection, tokens decrypted.
@@ -68,6 +103,8 @@ pub struct Connection {
     pub tokens: Tokens,
     /// Status.
     pub status: ConnectionStatus,
+    /// Settings.
+    pub settings: ConnectionSettings,
     /// Created.
     pub created_at: OffsetDateTime,
     /// Last changed.
@@ -105,6 +142,17 @@ pub trait ConnectionStore: Send + Sync + 'static {
     /// # Errors
     /// `NotFound`.
     async fn update_tokens(&self, org: OrgId, id: ConnectionId, tokens: &Tokens) -> Result<(), ConnectionStoreError>;
+
+    /// Replaces the settings.
+    ///
+    /// # Errors
+    /// `NotFound`.
+    async fn update_settings(
+        &self,
+        org: OrgId,
+        id: ConnectionId,
+        settings: &ConnectionSettings,
+    ) -> Result<(), ConnectionStoreError>;
 
     /// Sets the status.
     ///
