@@ -1,6 +1,6 @@
-//! End-to-end: the scheduled sync run by the worker runtime (`rolodex-worker` with the
-//! `sync.scheduled` handler and the CLI's `StoreSources`) against the Graph mock, on SQLite and
-//! PostgreSQL: a worker killed mid-execute and restarted leaves every contact exactly once with
+//! End-to-end: the scheduled sync run by the worker runtime (`rolodex_runtime::run` with the
+//! `sync.scheduled` handler and `rolodex_runtime::StoreSources`) against the Graph mock, on SQLite
+//! and PostgreSQL: a worker killed mid-execute and restarted leaves every contact exactly once with
 //! the right counts, and an emptied source aborts the scheduled run (the job goes dead, nothing is
 //! touched, and `rolodex jobs retry` queues it again).
 
@@ -12,18 +12,17 @@ use std::time::Duration;
 use async_trait::async_trait;
 use rolodex_app::jobs::ScheduledSyncJob;
 use rolodex_app::sync::{SyncPorts, SyncService, SyncSettings};
-use rolodex_cli::sources::StoreSources;
 use rolodex_domain::ports::V7Ids;
 use rolodex_domain::ports::storage::{
     ApplyBatch, ApplyReport, ItemFilter, JobQueue, JobState, NewSyncItem, NewSyncRun, ReviewState, RunFilter, SyncItem,
     SyncRun, SyncRunStore, SyncStatus, SyncStoreError,
 };
 use rolodex_domain::{ConnectionId, OrgId, Region, SyncItemId, SyncRunId};
+use rolodex_runtime::{Mode, Registry, StoreSources, WorkerConfig, WorkerStats};
 use rolodex_store::{Store, StoreConfig, TokenCipher};
 use rolodex_testkit::mocks::graph::GraphMock;
 use rolodex_testkit::provider_contract::{MockControl, sample_contact};
 use rolodex_testkit::store::ManualClock;
-use rolodex_worker::{Mode, Registry, WorkerConfig, WorkerStats};
 
 use crate::support::{TestDb, both, org};
 
@@ -125,7 +124,7 @@ impl Worker {
             ..WorkerConfig::default()
         };
         let (_stop, shutdown) = tokio::sync::watch::channel(false);
-        rolodex_worker::run(Arc::new(self.store.clone()), Arc::new(registry), config, Mode::Once, shutdown).await
+        rolodex_runtime::run(Arc::new(self.store.clone()), Arc::new(registry), config, Mode::Once, shutdown).await
     }
 
     async fn enqueue_sync(&self, connection: &str) {

@@ -1,6 +1,7 @@
 //! `rolodex-worker` binary: parses the flags, sets up structured logs, opens the store, registers
-//! the job handlers and runs the worker until SIGTERM / Ctrl-C (or, with `--once`, until the due
-//! jobs are drained).
+//! the standard job handlers (`rolodex_runtime::standard_registry`) and runs the worker runtime
+//! (`rolodex_runtime::run`) until SIGTERM / Ctrl-C (or, with `--once`, until the due jobs are
+//! drained).
 
 use std::io::IsTerminal;
 use std::sync::Arc;
@@ -8,8 +9,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
+use rolodex_domain::Region;
+use rolodex_runtime::{Mode, RuntimeDeps, WorkerConfig, concurrency_with, parse_concurrency, standard_registry};
 use rolodex_store::{Store, StoreConfig, TokenCipher};
-use rolodex_worker::{Mode, Registry, WorkerConfig, parse_concurrency};
 use secrecy::SecretString;
 
 /// Runs Rolodex background jobs.
@@ -26,8 +28,12 @@ struct Args {
     #[arg(long)]
     once: bool,
     /// A job kind (its queue) and how many of its jobs run at once: `sync.scheduled=2`. Repeatable.
-    #[arg(long = "concurrency", value_parser = parse_concurrency, default_value = "default=4")]
+    /// Overrides the standard queues (`sync.scheduled=1`, `default=4`); other kinds are added.
+    #[arg(long = "concurrency", value_name = "KIND=N", value_parser = parse_concurrency)]
     concurrency: Vec<(String, usize)>,
+    /// Region (ISO 3166 alpha-2) for phone numbers written without a country code.
+    #[arg(long, value_name = "CC", env = "ROLODEX_DEFAULT_REGION", default_value = "US")]
+    default_region: String,
     /// Lease per claimed job, in seconds (heartbeats come every third of it).
     #[arg(long, default_value_t = 60)]
     lease_secs: u64,
@@ -70,17 +76,16 @@ fn init_logs(format: Option<&str>) -> anyhow::Result<()> {
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     init_logs(args.log_format.as_deref())?;
+    let region = Region::parse(&args.default_region).map_err(|e| anyhow::anyhow!("--default-region: {e}"))?;
     let cipher = TokenCipher::from_base64(&SecretString::from(args.token_key)).context("reading --token-key")?;
     let store = Store::connect(StoreConfig { url: args.database_url, max_connections: args.max_connections, cipher })
         .await
         .context("opening the store")?;
-    // Handlers are registered here as their ports land in the store: `sync.scheduled`
-    // (rolodex_app::jobs::ScheduledSyncJob) needs the sync storage ports and a ContactSources
-    // over the provider adapters.
-    let registry = Arc::new(Registry::new());
+    let deps = RuntimeDeps::new(store.clone(), region).context("building the provider adapters")?;
+    let registry = Arc::new(standard_registry(&deps));
     let config = WorkerConfig {
         worker_id: args.worker_id.unwrap_or_else(|| format!("rolodex-worker-{}", std::process::id())),
-        queues: args.concurrency,
+        queues: concurrency_with(&args.concurrency),
         lease: Duration::from_secs(args.lease_secs.max(1)),
         poll_interval: Duration::from_millis(args.poll_ms.max(10)),
         shutdown_grace: Duration::from_secs(args.grace_secs),
@@ -93,7 +98,7 @@ async fn main() -> anyhow::Result<()> {
         let _ = stop.send(true);
     });
     let mode = if args.once { Mode::Once } else { Mode::UntilShutdown };
-    let stats = rolodex_worker::run(Arc::new(store), registry, config, mode, shutdown).await;
+    let stats = rolodex_runtime::run(Arc::new(store), registry, config, mode, shutdown).await;
     tracing::info!(?stats, "bye");
     Ok(())
 }

@@ -12,10 +12,10 @@ use rolodex_domain::ConnectionId;
 use rolodex_domain::ports::storage::{
     Connection, ConnectionSettings, ConnectionStore, NewConnection, Schedule, Tokens,
 };
+use rolodex_runtime::sources::{BASE_URL_SCOPE, PROVIDERS, base_url};
 use secrecy::SecretString;
 
 use crate::context::{self, Ctx, Env, Global};
-use crate::sources::{BASE_URL_SCOPE, PROVIDERS, base_url};
 
 /// Arguments of `rolodex connections`.
 #[derive(Debug, Args)]

@@ -11,11 +11,11 @@ use clap::Args;
 use rolodex_app::sync::{AutoApprove, FetchMode, ItemQuery, PreviewRequest};
 use rolodex_domain::Region;
 use rolodex_domain::ports::storage::SyncKind;
+use rolodex_runtime::StoreSources;
 
 use crate::cmd_import::Counted;
 use crate::cmd_runs::{self, Summary};
 use crate::context::{self, Env, Global};
-use crate::sources::StoreSources;
 use crate::{progress, render};
 
 /// Arguments of `rolodex sync`.

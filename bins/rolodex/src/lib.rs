@@ -7,7 +7,8 @@
 //! `match` (in `match_cmd.rs`). Everything but `match` works on the database given by
 //! `--database` / `ROLODEX_DATABASE_URL` (default `sqlite://rolodex.db`, created on first use) and
 //! in one organisation ([`context`]). The use cases themselves live in `rolodex-app`; this crate
-//! wires the store, the provider adapters ([`sources`]) and the terminal. See `docs/cli.md`.
+//! wires the store, the provider adapters (`rolodex_runtime::sources`) and the terminal. See
+//! `docs/cli.md`.
 
 mod cmd_connections;
 mod cmd_import;
@@ -18,7 +19,6 @@ pub mod context;
 mod match_cmd;
 pub mod progress;
 mod render;
-pub mod sources;
 
 use std::io::Write;
 

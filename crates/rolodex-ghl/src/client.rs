@@ -283,13 +283,20 @@ impl GhlContacts {
         let envelope: ContactEnvelope = read_json(response).await?;
         succeeded(envelope.succeded, envelope.succeeded)?;
         let is_new = envelope.new.unwrap_or(false);
-        Ok((remote_ref(envelope.contact)?, is_new))
+        Ok((self.remote_ref(envelope.contact)?, is_new))
     }
 }
 
-fn remote_ref(contact: Value) -> Result<RemoteRef, ProviderError> {
-    let contact: GhlContact = from_object(contact).map_err(|e| e.within("contact"))?;
-    Ok(RemoteRef { external_id: contact.id, version: None, updated_at: contact.date_updated })
+impl GhlContacts {
+    /// The written contact as GoHighLevel answered it.
+    fn remote_ref(&self, contact: Value) -> Result<RemoteRef, ProviderError> {
+        let contact: GhlContact = from_object(contact).map_err(|e| e.within("contact"))?;
+        let (external_id, updated_at) = (contact.id.clone(), contact.date_updated);
+        // The answer's fields are a bonus for echo detection: an answer that does not map is
+        // still a successful write.
+        let fields = self.read(contact).ok().map(|c| c.fields);
+        Ok(RemoteRef { external_id, version: None, updated_at, fields })
+    }
 }
 
 fn check_id(id: &str) -> Result<(), ProviderError> {
@@ -343,7 +350,7 @@ impl ContactSink for GhlContacts {
             return Err(failure(response).await);
         }
         let envelope: ContactEnvelope = read_json(response).await?;
-        remote_ref(envelope.contact)
+        self.remote_ref(envelope.contact)
     }
 
     async fn update(
@@ -361,7 +368,7 @@ impl ContactSink for GhlContacts {
         }
         let envelope: ContactEnvelope = read_json(response).await?;
         succeeded(envelope.succeded, envelope.succeeded)?;
-        remote_ref(envelope.contact)
+        self.remote_ref(envelope.contact)
     }
 
     async fn delete(&self, external_id: &str) -> Result<(), ProviderError> {

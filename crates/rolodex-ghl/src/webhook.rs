@@ -297,7 +297,15 @@ pub fn parse_webhook(body: &[u8], region: Region) -> Result<GhlWebhook, WebhookE
             (b.id, b.date_updated, RemoteEventKind::Deleted)
         }
         other => {
-            let contact: GhlContact = from_value(value.clone())?;
+            // The envelope's `type` is the event type, not the contact's type (lead, customer):
+            // the contact is read without the envelope keys.
+            let mut body = value.clone();
+            if let Value::Object(map) = &mut body {
+                for key in ["type", "webhookId", "timestamp"] {
+                    map.remove(key);
+                }
+            }
+            let contact: GhlContact = from_value(body)?;
             let (id, updated) = (contact.id.clone(), contact.date_updated);
             let kind = match other {
                 "ContactDndUpdate" => RemoteEventKind::DndChanged(from_value::<DndBody>(value)?.dnd),

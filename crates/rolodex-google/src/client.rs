@@ -402,7 +402,7 @@ fn remote_ref(person: Person) -> Result<RemoteRef, ProviderError> {
         return Err(ProviderError::Invalid { field: "resourceName".into(), message: "empty".into() });
     }
     let updated_at = person.metadata.as_ref().and_then(|m| m.sources.iter().filter_map(|s| s.update_time).max());
-    Ok(RemoteRef { external_id: person.resource_name, version: person.etag, updated_at })
+    Ok(RemoteRef { external_id: person.resource_name, version: person.etag, updated_at, fields: None })
 }
 
 fn check_resource_name(id: &str) -> Result<(), ProviderError> {

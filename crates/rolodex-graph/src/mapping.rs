@@ -220,7 +220,12 @@ pub fn remote_ref_from_graph(value: &Value) -> Result<RemoteRef, ProviderError> 
         Some(k) => Some(k.to_owned()),
         None => owned(c.str("@odata.etag")?),
     };
-    Ok(RemoteRef { external_id: id.to_owned(), version, updated_at: timestamp(&c, "lastModifiedDateTime")? })
+    Ok(RemoteRef {
+        external_id: id.to_owned(),
+        version,
+        updated_at: timestamp(&c, "lastModifiedDateTime")?,
+        fields: None,
+    })
 }
 
 /// The domain contact as a full Graph body for `POST` and `PATCH`: every mapped property is sent,

@@ -153,22 +153,89 @@ pub(crate) fn from_row(r: ContactRow) -> DbResult<Contact> {
     })
 }
 
-/// Inserts contacts (already at their version) with their index rows, in multi-row statements.
+/// Rows per PostgreSQL `INSERT … SELECT * FROM unnest(…)` statement. The rows travel as one
+/// array per column (a dozen bind values, whatever the row count), so the statement text is fixed
+/// and prepared once per connection; only memory bounds the chunk.
+pub(crate) const UNNEST_ROWS: usize = 10_000;
+
+/// One column of `rows`, for an array bind.
+pub(crate) fn col<'a, T, R>(rows: &'a [T], f: impl Fn(&'a T) -> R) -> Vec<R> {
+    rows.iter().map(f).collect()
+}
+
+const PG_INSERT_CONTACTS: &str = "INSERT INTO contacts (id, org_id, status, search_text, fields, tags, custom, version, \
+     created_at, updated_at, last_contacted_at) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], \
+     $5::text[], $6::text[], $7::text[], $8::bigint[], $9::timestamp[], $10::timestamp[], $11::timestamp[])";
+const PG_INSERT_EMAILS: &str = "INSERT INTO contact_emails (contact_id, position, org_id, address, matching_key) \
+     SELECT * FROM unnest($1::text[], $2::int4[], $3::text[], $4::text[], $5::text[])";
+const PG_INSERT_PHONES: &str = "INSERT INTO contact_phones (contact_id, position, org_id, e164, kind) \
+     SELECT * FROM unnest($1::text[], $2::int4[], $3::text[], $4::text[], $5::text[])";
+const PG_INSERT_KEYS: &str = "INSERT INTO contact_keys (contact_id, kind, value, org_id) \
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])";
+/// The three child tables in one statement (data-modifying CTEs run even when unreferenced).
+const PG_DELETE_CHILDREN: &str = "WITH e AS (DELETE FROM contact_emails WHERE contact_id = ANY($1)), \
+     p AS (DELETE FROM contact_phones WHERE contact_id = ANY($1)) \
+     DELETE FROM contact_keys WHERE contact_id = ANY($1)";
+const PG_UPSERT_LINKS: &str = "INSERT INTO provider_links (connection_id, external_id, org_id, contact_id, \
+     external_version, snapshot, snapshot_hash, remote_updated_at, synced_at) SELECT * FROM unnest($1::text[], \
+     $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamp[], $9::timestamp[]) \
+     ON CONFLICT (connection_id, external_id) DO UPDATE SET contact_id = excluded.contact_id, \
+     external_version = excluded.external_version, snapshot = excluded.snapshot, \
+     snapshot_hash = excluded.snapshot_hash, remote_updated_at = excluded.remote_updated_at, \
+     synced_at = excluded.synced_at";
+
+/// Inserts contacts (already at their version) with their index rows: on PostgreSQL as
+/// `INSERT … SELECT * FROM unnest(…)`, on SQLite as multi-row INSERTs.
 pub(crate) async fn insert_contacts(conn: &mut Conn<'_>, list: &[&Contact]) -> DbResult<()> {
     let rows = list.iter().map(|c| to_row(c, None)).collect::<DbResult<Vec<_>>>()?;
-    insert_batch!(conn, rows, PARAMS_PER_STATEMENT / 11, |chunk| diesel::insert_into(contacts::table).values(chunk))?;
+    if let Conn::Pg(c) = conn {
+        use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamp};
+        for chunk in rows.chunks(UNNEST_ROWS) {
+            diesel::sql_query(PG_INSERT_CONTACTS)
+                .bind::<Array<Text>, _>(col(chunk, |r| r.id.as_str()))
+                .bind::<Array<Text>, _>(col(chunk, |r| r.org_id.as_str()))
+                .bind::<Array<Text>, _>(col(chunk, |r| r.status.as_str()))
+                .bind::<Array<Text>, _>(col(chunk, |r| r.search_text.as_str()))
+                .bind::<Array<Text>, _>(col(chunk, |r| r.fields.as_str()))
+                .bind::<Array<Text>, _>(col(chunk, |r| r.tags.as_str()))
+                .bind::<Array<Text>, _>(col(chunk, |r| r.custom.as_str()))
+                .bind::<Array<BigInt>, _>(col(chunk, |r| r.version))
+                .bind::<Array<Timestamp>, _>(col(chunk, |r| r.created_at))
+                .bind::<Array<Timestamp>, _>(col(chunk, |r| r.updated_at))
+                .bind::<Array<Nullable<Timestamp>>, _>(col(chunk, |r| r.last_contacted_at))
+                .execute(&mut **c)
+                .await?;
+        }
+    } else {
+        insert_batch!(conn, rows, PARAMS_PER_STATEMENT / 11, |chunk| diesel::insert_into(contacts::table)
+            .values(chunk))?;
+    }
     insert_children(conn, list).await
 }
 
 /// Deletes and rewrites the index rows of `list` (after an update or status change).
 pub(crate) async fn replace_children(conn: &mut Conn<'_>, list: &[&Contact]) -> DbResult<()> {
+    if list.is_empty() {
+        return Ok(());
+    }
     let ids: Vec<String> = list.iter().map(|c| c.id.to_string()).collect();
-    for chunk in ids.chunks(PARAMS_PER_STATEMENT) {
-        each!(conn, |c| {
-            diesel::delete(contact_emails::table.filter(contact_emails::contact_id.eq_any(chunk))).execute(c).await?;
-            diesel::delete(contact_phones::table.filter(contact_phones::contact_id.eq_any(chunk))).execute(c).await?;
-            diesel::delete(contact_keys::table.filter(contact_keys::contact_id.eq_any(chunk))).execute(c).await
-        })?;
+    if let Conn::Pg(c) = conn {
+        use diesel::sql_types::{Array, Text};
+        for chunk in ids.chunks(UNNEST_ROWS) {
+            diesel::sql_query(PG_DELETE_CHILDREN).bind::<Array<Text>, _>(chunk).execute(&mut **c).await?;
+        }
+    } else {
+        for chunk in ids.chunks(PARAMS_PER_STATEMENT) {
+            each!(conn, |c| {
+                diesel::delete(contact_emails::table.filter(contact_emails::contact_id.eq_any(chunk)))
+                    .execute(c)
+                    .await?;
+                diesel::delete(contact_phones::table.filter(contact_phones::contact_id.eq_any(chunk)))
+                    .execute(c)
+                    .await?;
+                diesel::delete(contact_keys::table.filter(contact_keys::contact_id.eq_any(chunk))).execute(c).await
+            })?;
+        }
     }
     insert_children(conn, list).await
 }
@@ -207,6 +274,39 @@ async fn insert_children(conn: &mut Conn<'_>, list: &[&Contact]) -> DbResult<()>
                 });
             }
         }
+    }
+    if let Conn::Pg(c) = conn {
+        use diesel::sql_types::{Array, Integer, Text};
+        for chunk in emails.chunks(UNNEST_ROWS) {
+            diesel::sql_query(PG_INSERT_EMAILS)
+                .bind::<Array<Text>, _>(col(chunk, |r| r.contact_id.as_str()))
+                .bind::<Array<Integer>, _>(col(chunk, |r| r.position))
+                .bind::<Array<Text>, _>(col(chunk, |r| r.org_id.as_str()))
+                .bind::<Array<Text>, _>(col(chunk, |r| r.address.as_str()))
+                .bind::<Array<Text>, _>(col(chunk, |r| r.matching_key.as_str()))
+                .execute(&mut **c)
+                .await?;
+        }
+        for chunk in phones.chunks(UNNEST_ROWS) {
+            diesel::sql_query(PG_INSERT_PHONES)
+                .bind::<Array<Text>, _>(col(chunk, |r| r.contact_id.as_str()))
+                .bind::<Array<Integer>, _>(col(chunk, |r| r.position))
+                .bind::<Array<Text>, _>(col(chunk, |r| r.org_id.as_str()))
+                .bind::<Array<Text>, _>(col(chunk, |r| r.e164.as_str()))
+                .bind::<Array<Text>, _>(col(chunk, |r| r.kind.as_str()))
+                .execute(&mut **c)
+                .await?;
+        }
+        for chunk in keys.chunks(UNNEST_ROWS) {
+            diesel::sql_query(PG_INSERT_KEYS)
+                .bind::<Array<Text>, _>(col(chunk, |r| r.contact_id.as_str()))
+                .bind::<Array<Text>, _>(col(chunk, |r| r.kind.as_str()))
+                .bind::<Array<Text>, _>(col(chunk, |r| r.value.as_str()))
+                .bind::<Array<Text>, _>(col(chunk, |r| r.org_id.as_str()))
+                .execute(&mut **c)
+                .await?;
+        }
+        return Ok(());
     }
     insert_batch!(conn, emails, PARAMS_PER_STATEMENT / 5, |chunk| diesel::insert_into(contact_emails::table)
         .values(chunk))?;
@@ -359,6 +459,24 @@ fn from_link_row(r: LinkRow) -> DbResult<ProviderLink> {
 
 /// Creates or replaces links (rows must already be checked to belong to the organisation).
 pub(crate) async fn upsert_links(conn: &mut Conn<'_>, rows: Vec<LinkRow>) -> DbResult<()> {
+    if let Conn::Pg(c) = conn {
+        use diesel::sql_types::{Array, Nullable, Text, Timestamp};
+        for chunk in rows.chunks(UNNEST_ROWS) {
+            diesel::sql_query(PG_UPSERT_LINKS)
+                .bind::<Array<Text>, _>(col(chunk, |r| r.connection_id.as_str()))
+                .bind::<Array<Text>, _>(col(chunk, |r| r.external_id.as_str()))
+                .bind::<Array<Text>, _>(col(chunk, |r| r.org_id.as_str()))
+                .bind::<Array<Text>, _>(col(chunk, |r| r.contact_id.as_str()))
+                .bind::<Array<Nullable<Text>>, _>(col(chunk, |r| r.external_version.as_deref()))
+                .bind::<Array<Nullable<Text>>, _>(col(chunk, |r| r.snapshot.as_deref()))
+                .bind::<Array<Nullable<Text>>, _>(col(chunk, |r| r.snapshot_hash.as_deref()))
+                .bind::<Array<Nullable<Timestamp>>, _>(col(chunk, |r| r.remote_updated_at))
+                .bind::<Array<Timestamp>, _>(col(chunk, |r| r.synced_at))
+                .execute(&mut **c)
+                .await?;
+        }
+        return Ok(());
+    }
     insert_batch!(conn, rows, PARAMS_PER_STATEMENT / 9, |chunk| {
         diesel::insert_into(provider_links::table)
             .values(chunk)

@@ -13,8 +13,8 @@ use rolodex_domain::ports::storage::{
 use rolodex_domain::{ContactId, OrgId};
 use time::{OffsetDateTime, PrimitiveDateTime};
 
-use crate::backend::{each, insert_batch, read, tx};
-use crate::contacts::PARAMS_PER_STATEMENT;
+use crate::backend::{Conn, each, insert_batch, read, tx};
+use crate::contacts::{PARAMS_PER_STATEMENT, UNNEST_ROWS, col};
 use crate::error::{DbError, DbResult};
 use crate::schema::{audit_log, contact_activities, contacts};
 use crate::{Store, from_db, json, parse_id, to_db, unjson};
@@ -63,6 +63,65 @@ pub(crate) fn audit_row(org: OrgId, e: &NewAuditEntry, at: OffsetDateTime) -> Db
     })
 }
 
+/// An audit row whose `before` / `after` are already serialised (the batched apply writes the
+/// contacts straight to JSON text, without a `serde_json::Value` in between).
+#[allow(clippy::too_many_arguments, reason = "one argument per column")]
+pub(crate) fn audit_row_json(
+    id: rolodex_domain::AuditId,
+    org: &str,
+    actor: &str,
+    entity_type: &str,
+    entity_id: String,
+    action: &str,
+    before_json: Option<String>,
+    after_json: Option<String>,
+    run_id: Option<String>,
+    at: PrimitiveDateTime,
+) -> AuditRow {
+    AuditRow {
+        id: id.to_string(),
+        org_id: org.to_owned(),
+        actor: actor.to_owned(),
+        entity_type: entity_type.to_owned(),
+        entity_id,
+        action: action.to_owned(),
+        before_json,
+        after_json,
+        run_id,
+        at,
+    }
+}
+
+const PG_INSERT_AUDIT: &str = "INSERT INTO audit_log (id, org_id, actor, entity_type, entity_id, action, before_json, \
+     after_json, run_id, at) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], \
+     $6::text[], $7::text[], $8::text[], $9::text[], $10::timestamp[])";
+
+/// Appends audit rows: `INSERT … SELECT * FROM unnest(…)` on PostgreSQL, multi-row INSERTs on
+/// SQLite.
+pub(crate) async fn insert_audit(conn: &mut Conn<'_>, rows: Vec<AuditRow>) -> DbResult<()> {
+    if let Conn::Pg(c) = conn {
+        use diesel::sql_types::{Array, Nullable, Text, Timestamp};
+        for chunk in rows.chunks(UNNEST_ROWS) {
+            diesel::sql_query(PG_INSERT_AUDIT)
+                .bind::<Array<Text>, _>(col(chunk, |r| r.id.as_str()))
+                .bind::<Array<Text>, _>(col(chunk, |r| r.org_id.as_str()))
+                .bind::<Array<Text>, _>(col(chunk, |r| r.actor.as_str()))
+                .bind::<Array<Text>, _>(col(chunk, |r| r.entity_type.as_str()))
+                .bind::<Array<Text>, _>(col(chunk, |r| r.entity_id.as_str()))
+                .bind::<Array<Text>, _>(col(chunk, |r| r.action.as_str()))
+                .bind::<Array<Nullable<Text>>, _>(col(chunk, |r| r.before_json.as_deref()))
+                .bind::<Array<Nullable<Text>>, _>(col(chunk, |r| r.after_json.as_deref()))
+                .bind::<Array<Nullable<Text>>, _>(col(chunk, |r| r.run_id.as_deref()))
+                .bind::<Array<Timestamp>, _>(col(chunk, |r| r.at))
+                .execute(&mut **c)
+                .await?;
+        }
+        return Ok(());
+    }
+    insert_batch!(conn, rows, PARAMS_PER_STATEMENT / 10, |chunk| diesel::insert_into(audit_log::table).values(chunk))?;
+    Ok(())
+}
+
 fn audit_from_row(r: AuditRow) -> DbResult<AuditEntry> {
     Ok(AuditEntry {
         entry: NewAuditEntry {
@@ -101,12 +160,7 @@ impl AuditLog for Store {
         let now = self.now();
         let rows =
             entries.iter().map(|e| audit_row(org, e, now)).collect::<DbResult<Vec<_>>>().map_err(history_error)?;
-        tx!(self, |conn| {
-            insert_batch!(conn, rows, PARAMS_PER_STATEMENT / 10, |chunk| diesel::insert_into(audit_log::table)
-                .values(chunk))?;
-            Ok(())
-        })
-        .map_err(history_error)
+        tx!(self, |conn| insert_audit(conn, rows).await).map_err(history_error)
     }
 
     async fn list_audit(&self, org: OrgId, filter: &AuditFilter) -> Result<Vec<AuditEntry>, HistoryStoreError> {

@@ -28,7 +28,7 @@ use crate::contacts::{
     PARAMS_PER_STATEMENT, insert_contacts, link_row, load_contacts, replace_children, search_text, upsert_links,
 };
 use crate::error::{DbError, DbResult};
-use crate::history::{AuditRow, audit_row};
+use crate::history::{AuditRow, audit_row_json, insert_audit};
 use crate::schema::{connections, contacts, sync_cursors, sync_items, sync_runs, webhook_receipts};
 use crate::{Store, from_db, json, parse_id, to_db, unjson};
 
@@ -357,6 +357,23 @@ async fn write_results(
     }
 }
 
+// TEMP profiling (removed before hand-off).
+struct Prof(Option<std::time::Instant>);
+impl Prof {
+    fn start(&mut self) {
+        self.0 = std::env::var_os("APPLY_PROFILE").map(|_| std::time::Instant::now());
+    }
+    fn mark(&mut self, l: &str) {
+        if let Some(t) = self.0 {
+            eprint!("{l}={:.0}ms ", t.elapsed().as_secs_f64() * 1000.0);
+            if l == "rest" {
+                eprintln!();
+            }
+        }
+    }
+}
+static PROF: std::sync::Mutex<Prof> = std::sync::Mutex::new(Prof(None));
+
 fn is_terminal(status: &str) -> bool {
     SyncStatus::parse(status).is_ok_and(SyncStatus::is_terminal)
 }
@@ -365,6 +382,9 @@ impl Store {
     async fn apply_in(&self, conn: &mut Conn<'_>, org: OrgId, batch: ApplyBatch) -> DbResult<ApplyReport> {
         let now = self.now();
         let now_db = to_db(now);
+        if let Ok(mut p) = PROF.lock() {
+            p.start();
+        }
         let (org_s, run_s) = (org.to_string(), batch.run_id.to_string());
         let run = load_run(conn, &org_s, &run_s).await?.ok_or_else(|| DbError::not_found("sync run", batch.run_id))?;
         if is_terminal(&run.status) {
@@ -420,6 +440,9 @@ impl Store {
             })
             .collect();
         let before = load_contacts(conn, org, &update_ids).await?;
+        if let Ok(mut p) = PROF.lock() {
+            p.mark("checks+load");
+        }
 
         // Build the writes.
         let mut creates: Vec<Contact> = Vec::new();
@@ -465,9 +488,18 @@ impl Store {
             }
         }
         insert_contacts(conn, &creates.iter().collect::<Vec<_>>()).await?;
+        if let Ok(mut p) = PROF.lock() {
+            p.mark("build+insert");
+        }
         let done = update_contacts(conn, &org_s, updates, now_db).await?;
+        if let Ok(mut p) = PROF.lock() {
+            p.mark("update");
+        }
         updated.retain(|id, _| done.contains(&id.to_string()));
         replace_children(conn, &updated.values().collect::<Vec<_>>()).await?;
+        if let Ok(mut p) = PROF.lock() {
+            p.mark("children");
+        }
         let mut current: HashMap<ContactId, i64> = HashMap::new();
         let lost: Vec<ContactId> = update_ids.iter().filter(|id| !updated.contains_key(id)).copied().collect();
         if !lost.is_empty() {
@@ -480,6 +512,7 @@ impl Store {
         let mut audits: Vec<AuditRow> = Vec::new();
         let mut results = Vec::with_capacity(changes.len());
         let mut used_update = HashSet::new();
+        let actor = batch.actor.to_string();
         for ch in changes {
             let (result, written, old) = match ch.op {
                 ApplyOp::Create { id, .. } => {
@@ -518,24 +551,20 @@ impl Store {
                     link.contact_id = c.id;
                     links.push(link_row(org, &link, now)?);
                 }
-                audits.push(audit_row(
-                    org,
-                    &rolodex_domain::ports::storage::NewAuditEntry {
-                        id: rolodex_domain::AuditId::new_v7(),
-                        actor: batch.actor.clone(),
-                        entity_type: "contact".to_owned(),
-                        entity_id: c.id.to_string(),
-                        action: if old.is_some() { "update" } else { "create" }.to_owned(),
-                        before: old
-                            .as_ref()
-                            .map(serde_json::to_value)
-                            .transpose()
-                            .map_err(|e| DbError::Invalid(e.to_string()))?,
-                        after: Some(serde_json::to_value(c).map_err(|e| DbError::Invalid(e.to_string()))?),
-                        run_id: Some(batch.run_id),
-                    },
-                    now,
-                )?);
+                // Straight to JSON text: the same document as `serde_json::to_value` then
+                // `to_string`, without building a `Value` tree per contact.
+                audits.push(audit_row_json(
+                    rolodex_domain::AuditId::new_v7(),
+                    &org_s,
+                    &actor,
+                    "contact",
+                    c.id.to_string(),
+                    if old.is_some() { "update" } else { "create" },
+                    old.as_ref().map(json).transpose()?,
+                    Some(json(c)?),
+                    Some(run_s.clone()),
+                    now_db,
+                ));
                 report.contacts.push(c.clone());
             }
             results.push((
@@ -547,11 +576,17 @@ impl Store {
             report.results.push((ch.item_id, result));
         }
         upsert_links(conn, links).await?;
-        insert_batch!(conn, audits, PARAMS_PER_STATEMENT / 10, |chunk| diesel::insert_into(
-            crate::schema::audit_log::table
-        )
-        .values(chunk))?;
+        if let Ok(mut p) = PROF.lock() {
+            p.mark("build2+links");
+        }
+        insert_audit(conn, audits).await?;
+        if let Ok(mut p) = PROF.lock() {
+            p.mark("audit");
+        }
         write_results(conn, results, now_db).await?;
+        if let Ok(mut p) = PROF.lock() {
+            p.mark("results");
+        }
         let counts = report.counts;
         each!(conn, |c| {
             diesel::update(sync_runs::table.filter(sync_runs::org_id.eq(&org_s)).filter(sync_runs::id.eq(&run_s)))
@@ -568,6 +603,9 @@ impl Store {
             set_cursor_in(conn, org, *connection, resource, cursor, now).await?;
         }
         crate::jobs::enqueue_in(conn, org, now, &batch.jobs).await?;
+        if let Ok(mut p) = PROF.lock() {
+            p.mark("rest");
+        }
         Ok(report)
     }
 }

@@ -135,6 +135,23 @@ fn overlay(
     out
 }
 
+/// `local` with the provider's own data from `remote` (keys absent from the provider's form of
+/// both: its ids, the location, its lead source), as a write's answer or a read returns them.
+pub(crate) fn with_provider_data(
+    local: &ContactFields,
+    remote: &ContactFields,
+    sink: &dyn ContactSink,
+) -> ContactFields {
+    let (lw, r, rw) = (to_field_map(&sink.project(local)), to_field_map(remote), to_field_map(&sink.project(remote)));
+    let mut out = to_field_map(local);
+    for (k, v) in &r {
+        if !REMOTE_ONLY_FIELDS.contains(&k.as_str()) && !lw.contains_key(k) && !rw.contains_key(k) {
+            out.insert(k.clone(), v.clone());
+        }
+    }
+    from_field_map(&out).unwrap_or_else(|_| local.clone())
+}
+
 /// The writable part of two maps differs (remote-only fields aside).
 fn writable_differs(a: &FieldMap, b: &FieldMap) -> bool {
     keys(&[a, b]).into_iter().any(|k| !REMOTE_ONLY_FIELDS.contains(&k.as_str()) && a.get(k) != b.get(k))
@@ -369,9 +386,13 @@ impl RemoteApplier {
         let (lw, mw, r, rw) =
             (to_field_map(&local_w), to_field_map(&merged_w), to_field_map(remote), to_field_map(&remote_w));
         let mut new_map = overlay(local, &lw, &mw, &r, &rw);
-        for k in REMOTE_ONLY_FIELDS {
-            put(&mut new_map, k, r.get(*k));
-        }
+        put(&mut new_map, "do_not_disturb", r.get("do_not_disturb"));
+        // `source` says where a contact came from: one that has it keeps it (the provider's own
+        // lead source is provider data, e.g. `custom.ghl.source`, and flows in with the rest).
+        let origin = if local.source.is_some() { "local" } else { "remote" };
+        let source =
+            if origin == "local" { to_field_map(local).get("source").cloned() } else { r.get("source").cloned() };
+        put(&mut new_map, "source", source.as_ref());
         let new_fields = from_field_map(&new_map).map_err(ApplyError::storage)?;
         let push = writable_differs(&mw, &rw);
         let jobs: Vec<NewJob> = if push { vec![PushJob::job(connection.id, contact.id)] } else { vec![] };

@@ -25,7 +25,7 @@ use rolodex_domain::ports::{FetchRequest, ProviderError, RemoteContactEvent, Rem
 use rolodex_domain::{ConnectionId, ContactId, ContactStatus, OrgId, WebhookReceiptId};
 use serde_json::json;
 
-use super::apply::{AppliedChange, ApplyError, RemoteApplier, snapshot_after_push};
+use super::apply::{AppliedChange, ApplyError, RemoteApplier, snapshot_after_push, with_provider_data};
 use super::{ContactSinks, QUEUE, RemotePorts};
 use crate::jobs::{ContactSources, JobFailure, JobHandler};
 
@@ -299,7 +299,7 @@ impl PushJob {
         let base = link.as_ref().and_then(|l| l.snapshot.clone());
         let base_w = base.as_ref().map(|b| to_field_map(&sink.project(b))).unwrap_or_default();
         let now = self.ports.clock.now();
-        let (external_id, version, updated_at, action) = match &link {
+        let (written, action) = match &link {
             Some(l) => {
                 let differs = local_w
                     .keys()
@@ -309,7 +309,7 @@ impl PushJob {
                     return Ok("unchanged");
                 }
                 match sink.update(&l.external_id, l.external_version.as_deref(), &contact.fields).await {
-                    Ok(r) => (r.external_id, r.version, r.updated_at, "updated"),
+                    Ok(r) => (r, "updated"),
                     Err(ProviderError::NotFound(_)) => {
                         // Deleted at the provider: its delete webhook soft-deletes here; never re-create.
                         tracing::info!(contact = %contact.id, external_id = %l.external_id, "remote contact is gone; not pushed");
@@ -319,25 +319,39 @@ impl PushJob {
                 }
             }
             None => match sink.create(&contact.fields).await {
-                Ok(r) => (r.external_id, r.version, r.updated_at, "created"),
+                Ok(r) => (r, "created"),
                 Err(ProviderError::Duplicate { existing_id: Some(existing), .. }) => {
                     // The provider already has it (an earlier attempt that crashed before linking,
                     // or a contact made there): link it and send our fields.
                     let r = sink.update(&existing, None, &contact.fields).await.map_err(|e| provider(&e))?;
-                    (r.external_id, r.version, r.updated_at, "updated")
+                    (r, "updated")
                 }
                 Err(e) => return Err(provider(&e)),
             },
         };
-        let snapshot = snapshot_after_push(base.as_ref(), &base_w, &local_w);
+        // The snapshot is what the provider answered (so the echo of this write is recognised),
+        // or, when it did not answer with the contact, the previous snapshot with what we wrote.
+        let snapshot = match &written.fields {
+            Some(held) => held.clone(),
+            None => snapshot_after_push(base.as_ref(), &base_w, &local_w),
+        };
+        // The provider's own data in its answer (its ids, the location) is taken now, so the echo
+        // of this push changes nothing. No push follows: the provider has it already.
+        let enriched = with_provider_data(&contact.fields, &snapshot, &*sink);
+        if enriched != contact.fields {
+            match self.ports.contacts.update_contact(org, contact.id, contact.version, enriched, &[]).await {
+                Ok(_) | Err(ContactStoreError::Conflict { .. }) => {}
+                Err(e) => return Err(storage(e)),
+            }
+        }
         let link = ProviderLink {
             contact_id: contact.id,
             connection_id: connection.id,
-            external_id,
-            external_version: version,
+            external_id: written.external_id,
+            external_version: written.version,
             snapshot_hash: Some(crate::sync::fields_hash(&snapshot)),
             snapshot: Some(snapshot),
-            remote_updated_at: updated_at.or(link.and_then(|l| l.remote_updated_at)),
+            remote_updated_at: written.updated_at.or(link.and_then(|l| l.remote_updated_at)),
             synced_at: now,
         };
         self.ports.links.upsert_link(org, &link).await.map_err(storage)?;

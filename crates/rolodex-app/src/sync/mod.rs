@@ -15,6 +15,7 @@ mod error;
 mod execute;
 mod gaps;
 mod hash;
+mod join;
 pub mod model;
 mod preview;
 mod review;
@@ -71,6 +72,9 @@ pub struct SyncSettings {
     pub candidate_limit: u32,
     /// Items written to the store at a time during preview.
     pub item_batch: usize,
+    /// Incoming contacts whose store lookups (provider link, candidates) preview makes at once.
+    /// Decisions are still made one by one, in order; 1 looks each contact up in turn.
+    pub lookup_concurrency: usize,
     /// Items applied per transaction during execute.
     pub apply_batch: u32,
     /// How an `update` merges the incoming contact (the provider is the source of truth).
@@ -85,6 +89,7 @@ impl Default for SyncSettings {
             policy: MatchPolicy::default(),
             candidate_limit: 50,
             item_batch: 200,
+            lookup_concurrency: 16,
             apply_batch: 100,
             update_policy: MergePolicy::IncomingWins,
             merge_policy: MergePolicy::FillBlanks,

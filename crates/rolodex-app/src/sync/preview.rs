@@ -3,6 +3,11 @@
 //! candidates, and store a run with one item per contact. A contact whose provider link holds the
 //! same snapshot hash, or whose match would change nothing, is counted as unchanged, not listed.
 //!
+//! The store lookups of a contact (its provider link, its candidates) do not depend on the other
+//! contacts of the run, so they are made for up to `SyncSettings::lookup_concurrency` contacts of a
+//! page at once; the decisions are then made one by one in listing order, so the in-run duplicate
+//! check, the counts and `max_contacts` are exactly what a one-at-a-time preview gives.
+//!
 //! Value frequencies are `Frequencies::default()` (the matcher's built-in shares) because the
 //! storage ports offer no value counts yet; see `docs/sync.md`.
 
@@ -12,16 +17,29 @@ use rolodex_domain::diff::diff;
 use rolodex_domain::matching::finalize_with_diff;
 use rolodex_domain::matching::keys::profile_keys;
 use rolodex_domain::matching::{Action, Candidate, Confidence, Decision, Frequencies, MatchProfile, decide};
-use rolodex_domain::ports::storage::{ContactStoreError, NewSyncItem, NewSyncRun, ReviewState, SyncKind, SyncStatus};
+use rolodex_domain::ports::storage::{
+    ContactStoreError, NewSyncItem, NewSyncRun, ProviderLink, ReviewState, SyncKind, SyncStatus,
+};
 use rolodex_domain::ports::{ContactSource, FetchRequest};
-use rolodex_domain::{Contact, ContactFields, ContactStatus, IncomingContact, OrgId, SyncItemId, SyncRunId};
+use rolodex_domain::{
+    ConnectionId, Contact, ContactFields, ContactStatus, IncomingContact, OrgId, SyncItemId, SyncRunId,
+};
 
 use super::gaps;
 use super::hash::fields_hash;
+use super::join::join_all;
 use super::model::{
     AutoApprove, FetchMode, PreviewCounts, PreviewReport, PreviewRequest, Recommendation, SyncFilters, item_decision,
 };
 use super::{CONTACTS_RESOURCE, SyncError, SyncService};
+
+/// What the store says about one incoming contact, read before it is decided.
+enum Lookup {
+    /// Its provider link holds the same snapshot hash.
+    Unchanged,
+    /// Its provider link (if any), its profile and its candidates (the linked contact included).
+    Found { link: Option<ProviderLink>, profile: MatchProfile, found: Vec<Contact> },
+}
 
 /// What became of one incoming contact.
 enum Evaluated {
@@ -150,33 +168,55 @@ impl SyncService {
             report.reset |= page.reset;
             full_listing |= page.reset;
             counts.deleted_at_source += page.deletions.len() as u64;
-            for incoming in page.upserts {
-                counts.fetched += 1;
-                if !passes(&request.filters, &incoming) {
-                    counts.filtered_out += 1;
-                    continue;
+            let mut upserts = page.upserts.into_iter();
+            loop {
+                let group: Vec<IncomingContact> =
+                    upserts.by_ref().take(self.settings.lookup_concurrency.max(1)).collect();
+                if group.is_empty() {
+                    break;
                 }
-                if request.filters.max_contacts.is_some_and(|max| counts.listed >= u64::from(max)) {
-                    report.truncated = true;
-                    break 'pages;
-                }
-                match self.evaluate(org, request, incoming, &freqs, &mut seen, &mut counts).await? {
-                    Evaluated::Unchanged => counts.unchanged += 1,
-                    Evaluated::Listed(item, action) => {
-                        counts.listed += 1;
-                        *match action {
-                            Action::Create => &mut counts.create,
-                            Action::Update => &mut counts.update,
-                            Action::Merge => &mut counts.merge,
-                            Action::Skip => &mut counts.skip,
-                            Action::Review => &mut counts.review,
-                        } += 1;
-                        if item.review == ReviewState::Approved {
-                            counts.auto_approved += 1;
-                        }
-                        buffer.push(*item);
-                        if buffer.len() >= self.settings.item_batch {
-                            self.ports.runs.add_items(org, run_id, std::mem::take(&mut buffer)).await?;
+                // The store lookups of the group at once (a contact the filters leave out needs none).
+                let lookups = join_all(
+                    group
+                        .iter()
+                        .map(|incoming| async move {
+                            if passes(&request.filters, incoming) {
+                                Some(self.lookup(org, request.connection_id, incoming).await)
+                            } else {
+                                None
+                            }
+                        })
+                        .collect(),
+                )
+                .await;
+                for (incoming, lookup) in group.into_iter().zip(lookups) {
+                    counts.fetched += 1;
+                    let Some(lookup) = lookup else {
+                        counts.filtered_out += 1;
+                        continue;
+                    };
+                    if request.filters.max_contacts.is_some_and(|max| counts.listed >= u64::from(max)) {
+                        report.truncated = true;
+                        break 'pages;
+                    }
+                    match self.evaluate(org, request, incoming, lookup?, &freqs, &mut seen, &mut counts).await? {
+                        Evaluated::Unchanged => counts.unchanged += 1,
+                        Evaluated::Listed(item, action) => {
+                            counts.listed += 1;
+                            *match action {
+                                Action::Create => &mut counts.create,
+                                Action::Update => &mut counts.update,
+                                Action::Merge => &mut counts.merge,
+                                Action::Skip => &mut counts.skip,
+                                Action::Review => &mut counts.review,
+                            } += 1;
+                            if item.review == ReviewState::Approved {
+                                counts.auto_approved += 1;
+                            }
+                            buffer.push(*item);
+                            if buffer.len() >= self.settings.item_batch {
+                                self.ports.runs.add_items(org, run_id, std::mem::take(&mut buffer)).await?;
+                            }
                         }
                     }
                 }
@@ -216,24 +256,22 @@ impl SyncService {
         Ok(report)
     }
 
-    /// Decides one incoming contact.
-    async fn evaluate(
+    /// Reads what deciding `incoming` needs from the store: its provider link, and (unless the link
+    /// says it is unchanged) the candidates of its blocking keys plus the contact the link names.
+    async fn lookup(
         &self,
         org: OrgId,
-        request: &PreviewRequest,
-        incoming: IncomingContact,
-        freqs: &Frequencies,
-        seen: &mut SeenKeys,
-        counts: &mut PreviewCounts,
-    ) -> Result<Evaluated, SyncError> {
-        let link = match (request.connection_id, incoming.external_id.as_deref()) {
+        connection: Option<ConnectionId>,
+        incoming: &IncomingContact,
+    ) -> Result<Lookup, SyncError> {
+        let link = match (connection, incoming.external_id.as_deref()) {
             (Some(conn), Some(ext)) => self.ports.links.find_link(org, conn, ext).await?,
             _ => None,
         };
         if let Some(l) = &link
             && l.snapshot_hash.as_deref() == Some(fields_hash(&incoming.fields).as_str())
         {
-            return Ok(Evaluated::Unchanged);
+            return Ok(Lookup::Unchanged);
         }
         let profile = MatchProfile::from_fields(&incoming.fields);
         let mut found: Vec<Contact> =
@@ -247,6 +285,25 @@ impl SyncService {
                 Err(e) => return Err(e.into()),
             }
         }
+        Ok(Lookup::Found { link, profile, found })
+    }
+
+    /// Decides one incoming contact from what the store said about it.
+    #[allow(clippy::too_many_arguments, reason = "the preview state threaded through one decision")]
+    async fn evaluate(
+        &self,
+        org: OrgId,
+        request: &PreviewRequest,
+        incoming: IncomingContact,
+        lookup: Lookup,
+        freqs: &Frequencies,
+        seen: &mut SeenKeys,
+        counts: &mut PreviewCounts,
+    ) -> Result<Evaluated, SyncError> {
+        let (link, profile, found) = match lookup {
+            Lookup::Unchanged => return Ok(Evaluated::Unchanged),
+            Lookup::Found { link, profile, found } => (link, profile, found),
+        };
         let profiles: Vec<MatchProfile> = found.iter().map(|c| MatchProfile::from_fields(&c.fields)).collect();
         let linked_id = link.as_ref().map(|l| l.contact_id);
         let candidates: Vec<Candidate<'_>> = found

@@ -139,6 +139,9 @@ pub struct RemoteRef {
     pub version: Option<String>,
     /// Its updated-at, when it says.
     pub updated_at: Option<OffsetDateTime>,
+    /// The contact as the provider holds it after the write, when it answered with it (two-way
+    /// sync keeps it as the snapshot, so the echo of the write is recognised).
+    pub fields: Option<ContactFields>,
 }
 
 /// Writes contacts to a provider account.

@@ -114,3 +114,29 @@ async fn malformed_contact_is_invalid_naming_the_field() {
         other => panic!("expected Invalid, got {other:?}"),
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn project_is_what_a_round_trip_keeps() {
+    let mock = GhlMock::start().await;
+    let (ghl, _) = adapter(&mock);
+    let mut fields = sample_contact(5);
+    fields.emails.push(rolodex_domain::EmailAddress::parse("second@example.org").unwrap());
+    fields.do_not_disturb = true;
+    fields.source = Some("web form".to_owned());
+    let projected = ghl.project(&fields);
+    assert_eq!(projected.emails.len(), 1, "a write carries one email");
+    assert_eq!(projected.emails.first(), fields.emails.first());
+    assert!(projected.do_not_disturb && projected.source.as_deref() == Some("web form"), "owned flags are kept");
+    assert_eq!(ghl.project(&projected), projected, "idempotent");
+    // And it is what GoHighLevel answers after a create of the same fields.
+    let created = ghl.create(&fields).await.unwrap();
+    let stored = mock.contact_json(&created.external_id).unwrap();
+    let read = rolodex_ghl::contact_from_json(stored, Region::parse("US").unwrap()).unwrap();
+    let mut expected = projected.clone();
+    expected.do_not_disturb = read.fields.do_not_disturb;
+    expected.source.clone_from(&read.fields.source);
+    assert_eq!(ghl.project(&read.fields).emails, expected.emails);
+    assert_eq!(read.fields.given_name, expected.given_name);
+    assert_eq!(read.fields.company, expected.company);
+    assert_eq!(read.fields.tags, expected.tags);
+}

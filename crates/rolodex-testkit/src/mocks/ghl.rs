@@ -559,6 +559,88 @@ impl GhlMock {
     pub fn contact_json(&self, id: &str) -> Option<Value> {
         lock(&self.state).contacts.get(id).map(|s| s.json.clone())
     }
+
+    /// Changes a stored contact as a person would in GoHighLevel (a raw body, as `PUT` takes it;
+    /// `dateUpdated` moves on); returns the stored contact.
+    pub fn update_raw(&self, id: &str, body: &Map<String, Value>) -> Option<Value> {
+        lock(&self.state).update(id, body)
+    }
+
+    /// Every stored contact whose `email` is `email` (case-insensitive): a contact pushed twice
+    /// shows up twice when the location allows duplicates.
+    #[must_use]
+    pub fn contacts_with_email(&self, email: &str) -> Vec<Value> {
+        lock(&self.state)
+            .contacts
+            .values()
+            .filter(|s| s.json.get("email").and_then(Value::as_str).is_some_and(|e| e.eq_ignore_ascii_case(email)))
+            .map(|s| s.json.clone())
+            .collect()
+    }
+
+    /// The body of the webhook GoHighLevel sends for `event_type` (`ContactCreate`,
+    /// `ContactUpdate`, `ContactDndUpdate`, `ContactTagUpdate`) about the stored contact `id`: the
+    /// contact's fields at the top level with `type`, `locationId`, a fresh `webhookId` and the
+    /// `timestamp` [provider-apis 3.8]. `None` when the contact does not exist.
+    #[must_use]
+    pub fn webhook(&self, event_type: &str, id: &str) -> Option<Vec<u8>> {
+        let mut body = self.contact_json(id)?.as_object()?.clone();
+        body.insert("type".into(), json!(event_type));
+        body.insert("locationId".into(), json!(LOCATION_ID));
+        body.insert("webhookId".into(), json!(uuid::Uuid::new_v4().to_string()));
+        body.insert("timestamp".into(), json!(iso(OffsetDateTime::now_utc().unix_timestamp() * 1000)));
+        serde_json::to_vec(&Value::Object(body)).ok()
+    }
+
+    /// The `ContactDelete` webhook body for `id` (deleted contacts carry their id and the delete
+    /// time as `dateUpdated`).
+    #[must_use]
+    pub fn delete_webhook(&self, id: &str) -> Vec<u8> {
+        let now = iso(OffsetDateTime::now_utc().unix_timestamp() * 1000);
+        let deleted_at = iso(lock(&self.state).tick());
+        let body = json!({
+            "type": "ContactDelete", "locationId": LOCATION_ID, "id": id,
+            "webhookId": uuid::Uuid::new_v4().to_string(), "timestamp": now, "dateUpdated": deleted_at,
+        });
+        serde_json::to_vec(&body).unwrap_or_default()
+    }
+}
+
+/// Signs webhook bodies as HighLevel does with `x-ghl-signature` (base64 Ed25519 over the raw
+/// body), with a key made from a fixed seed; give [`WebhookSigner::public_key_base64`] to the
+/// verifier under test.
+#[derive(Debug, Clone)]
+pub struct WebhookSigner {
+    key: ed25519_dalek::SigningKey,
+}
+
+impl Default for WebhookSigner {
+    fn default() -> Self {
+        Self::from_seed([7; 32])
+    }
+}
+
+impl WebhookSigner {
+    /// A signer from 32 seed bytes.
+    #[must_use]
+    pub fn from_seed(seed: [u8; 32]) -> Self {
+        Self { key: ed25519_dalek::SigningKey::from_bytes(&seed) }
+    }
+
+    /// The public key, 32 raw bytes in base64.
+    #[must_use]
+    pub fn public_key_base64(&self) -> String {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode(self.key.verifying_key().to_bytes())
+    }
+
+    /// The `x-ghl-signature` value for `body`.
+    #[must_use]
+    pub fn sign(&self, body: &[u8]) -> String {
+        use base64::Engine as _;
+        use ed25519_dalek::Signer as _;
+        base64::engine::general_purpose::STANDARD.encode(self.key.sign(body).to_bytes())
+    }
 }
 
 #[async_trait]

@@ -1,6 +1,6 @@
-//! `rolodex-worker`: the job runtime. It claims due jobs from the [`JobQueue`] port, runs each with
-//! the [`JobHandler`] registered for its kind, and reports the outcome: `complete`, or `fail`
-//! (the queue retries with backoff or the handler's `retry_after`, and marks the job dead after its
+//! The job worker runtime, run by `rolodex-worker` (and in-process by `rolodex-server`). It claims
+//! due jobs from the [`JobQueue`] port, runs each with the [`JobHandler`] registered for its kind,
+//! and reports the outcome: `complete`, or `fail` (the queue retries with backoff or the handler's `retry_after`, and marks the job dead after its
 //! last attempt or a permanent failure). While a job runs its lease is extended by heartbeats; a
 //! lost lease stops the job without reporting. Recurring schedules are turned into jobs every
 //! `schedule_interval`.
@@ -13,7 +13,11 @@
 //! finish for up to `shutdown_grace`, releases the ones still running (back to the queue, due now),
 //! and returns. [`Mode::Once`] drains the due jobs and returns (for scripts and tests).
 //!
-//! Handlers live in `rolodex-app` ([`rolodex_app::jobs`]); `main.rs` only wires.
+//! [`run`] only needs a [`JobQueue`], a [`Registry`] and a shutdown [`watch::Receiver`]; it spawns
+//! its jobs on the tokio runtime it is awaited on (current-thread or multi-thread), so it runs as
+//! its own process or as one task beside a server. Handlers live in
+//! `rolodex-app` ([`rolodex_app::jobs`]); the standard set is built by
+//! [`crate::standard_registry`].
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -32,7 +36,8 @@ use tracing::Instrument;
 pub struct WorkerConfig {
     /// This worker's name in job leases (unique per process).
     pub worker_id: String,
-    /// The queues to claim from (one per job kind) and how many of their jobs run at once.
+    /// The queues to claim from (one per job kind) and how many of their jobs run at once
+    /// (default: the standard queues, [`crate::STANDARD_CONCURRENCY`]).
     pub queues: Vec<(String, usize)>,
     /// How long a claim lasts without a heartbeat (heartbeats come every third of it).
     pub lease: Duration,
@@ -48,7 +53,7 @@ impl Default for WorkerConfig {
     fn default() -> Self {
         Self {
             worker_id: "rolodex-worker".to_owned(),
-            queues: vec![("default".to_owned(), 4)],
+            queues: crate::standard::default_concurrency(),
             lease: Duration::from_secs(60),
             poll_interval: Duration::from_secs(1),
             schedule_interval: Duration::from_secs(30),
@@ -77,6 +82,12 @@ pub struct Registry {
     handlers: HashMap<String, Arc<dyn JobHandler>>,
 }
 
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registry").field("kinds", &self.kinds()).finish()
+    }
+}
+
 impl Registry {
     /// An empty registry.
     #[must_use]
@@ -87,8 +98,19 @@ impl Registry {
     /// Registers the handler of `kind`.
     #[must_use]
     pub fn with(mut self, kind: impl Into<String>, handler: Arc<dyn JobHandler>) -> Self {
-        self.handlers.insert(kind.into(), handler);
+        self.register(kind, handler);
         self
+    }
+
+    /// Registers the handler of `kind` in place (replacing an earlier one).
+    pub fn register(&mut self, kind: impl Into<String>, handler: Arc<dyn JobHandler>) {
+        self.handlers.insert(kind.into(), handler);
+    }
+
+    /// The handler of `kind`, if one is registered.
+    #[must_use]
+    pub fn handler(&self, kind: &str) -> Option<&Arc<dyn JobHandler>> {
+        self.handlers.get(kind)
     }
 
     /// The registered kinds, sorted.

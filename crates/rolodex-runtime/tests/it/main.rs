@@ -1,6 +1,6 @@
 //! Integration tests of the worker runtime against the real job queue (`rolodex-store` on a
 //! temporary SQLite file): outcomes, retries and dead jobs, per-kind concurrency, recurring
-//! schedules, and the shutdown rules.
+//! schedules, the shutdown rules, a worker on a current-thread runtime, and the standard registry.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -9,10 +9,11 @@ use std::time::Duration;
 use async_trait::async_trait;
 use rolodex_app::jobs::{JobFailure, JobHandler};
 use rolodex_domain::OrgId;
+use rolodex_domain::Region;
 use rolodex_domain::ports::Clock;
 use rolodex_domain::ports::storage::{Job, JobQueue, JobState, NewJob, Schedule};
+use rolodex_runtime::{Mode, Registry, RuntimeDeps, WorkerConfig, WorkerStats};
 use rolodex_store::{Store, StoreConfig, TokenCipher};
-use rolodex_worker::{Mode, Registry, WorkerConfig, WorkerStats};
 use time::OffsetDateTime;
 use tokio::sync::watch;
 
@@ -94,7 +95,7 @@ async fn count(e: &Env, state: JobState) -> usize {
 
 async fn run_once(e: &Env, registry: Registry, queues: &[(&str, usize)]) -> WorkerStats {
     let (_stop, shutdown) = watch::channel(false);
-    rolodex_worker::run(e.store.clone(), Arc::new(registry), config(queues), Mode::Once, shutdown).await
+    rolodex_runtime::run(e.store.clone(), Arc::new(registry), config(queues), Mode::Once, shutdown).await
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -159,7 +160,7 @@ async fn on_shutdown_it_stops_claiming_and_finishes_what_is_in_flight() {
     }
     let (stop, shutdown) = watch::channel(false);
     let registry = Arc::new(Registry::new().with("test", h.clone()));
-    let worker = tokio::spawn(rolodex_worker::run(
+    let worker = tokio::spawn(rolodex_runtime::run(
         e.store.clone(),
         registry,
         config(&[("test", 1)]),
@@ -183,7 +184,7 @@ async fn jobs_that_outlast_the_grace_period_are_released() {
     enqueue(&e, "test", serde_json::json!({ "sleep_ms": 10_000 }), 3).await;
     let (stop, shutdown) = watch::channel(false);
     let cfg = WorkerConfig { shutdown_grace: Duration::from_millis(100), ..config(&[("test", 1)]) };
-    let worker = tokio::spawn(rolodex_worker::run(
+    let worker = tokio::spawn(rolodex_runtime::run(
         e.store.clone(),
         Arc::new(Registry::new().with("test", h.clone())),
         cfg,
@@ -216,4 +217,36 @@ async fn a_connection_sync_schedule_enqueues_sync_jobs_on_their_own_queue() {
     let done = e.store.list_jobs(e.org, JobState::Completed, 10).await.expect("list");
     assert_eq!(done[0].payload, serde_json::json!({ "connection": conn.to_string() }));
     assert_eq!(done[0].queue, ScheduledSyncJob::KIND);
+}
+
+#[test]
+fn the_worker_runs_on_a_current_thread_runtime() {
+    // The store is opened (and migrated) on a multi-thread runtime; the worker then runs on a
+    // current-thread one, as it would inside a server that owns its runtime.
+    let setup = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let e = setup.block_on(async {
+        let e = env().await;
+        for _ in 0..3 {
+            enqueue(&e, "test", serde_json::json!({ "sleep_ms": 5 }), 3).await;
+        }
+        e
+    });
+    let h = Arc::new(Scripted::default());
+    let current = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let stats = current.block_on(run_once(&e, Registry::new().with("test", h.clone()), &[("test", 2)]));
+    assert_eq!(stats.completed, 3);
+    assert_eq!(setup.block_on(count(&e, JobState::Completed)), 3);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_standard_handler_has_a_standard_queue() {
+    let e = env().await;
+    let deps = RuntimeDeps::new((*e.store).clone(), Region::default()).expect("deps").with_clock(e.clock.clone());
+    let registry = rolodex_runtime::standard_registry(&deps);
+    assert_eq!(registry.kinds(), ["sync.scheduled"]);
+    let queues = WorkerConfig::default().queues;
+    assert_eq!(queues, rolodex_runtime::default_concurrency());
+    for kind in registry.kinds() {
+        assert!(queues.iter().any(|(q, n)| q == kind && *n >= 1), "no queue for `{kind}` in {queues:?}");
+    }
 }
