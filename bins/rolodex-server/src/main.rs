@@ -72,8 +72,8 @@ fn init_logs(settings: &Settings) {
     }
 }
 
-/// `/readyz`: the database answers, and the migrations this binary embeds were applied when it
-/// started (the store runs them before the server listens).
+/// `/readyz`: the database answers, and every migration this binary embeds is applied (checked on
+/// each call: a database reverted or replaced under a running server is reported).
 struct StoreReadiness {
     store: Store,
     embedded_migrations: usize,
@@ -88,14 +88,22 @@ impl Readiness for StoreReadiness {
             }
             Err(e) => Check { name: "database".into(), ok: false, detail: rolodex_web::error::chain(&e) },
         };
-        let migrations = Check {
-            name: "migrations".into(),
-            ok: database.ok,
-            detail: if database.ok {
-                format!("all {} migrations applied at start-up", self.embedded_migrations)
-            } else {
-                "unknown while the database does not answer".into()
+        let migrations = match self.store.pending_migrations().await {
+            Ok(pending) if pending.is_empty() => Check {
+                name: "migrations".into(),
+                ok: true,
+                detail: format!("all {} migrations applied", self.embedded_migrations),
             },
+            Ok(pending) => Check {
+                name: "migrations".into(),
+                ok: false,
+                detail: format!(
+                    "{} migration(s) not applied ({}): restart the server or run `rolodex migrate`",
+                    pending.len(),
+                    pending.join(", ")
+                ),
+            },
+            Err(e) => Check { name: "migrations".into(), ok: false, detail: rolodex_web::error::chain(&e) },
         };
         vec![database, migrations]
     }

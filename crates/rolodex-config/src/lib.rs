@@ -381,10 +381,10 @@ fn parse_concurrency_list(s: &str) -> Result<Vec<(String, usize)>, String> {
         .map(str::trim)
         .filter(|p| !p.is_empty())
         .map(|part| {
-            let bad = || format!("`{part}` is not KIND=N (N >= 1)");
+            let bad = || format!("`{part}` is not KIND=N (N >= 0; 0 turns the queue off)");
             let (kind, n) = part.split_once('=').ok_or_else(bad)?;
             let n: usize = n.trim().parse().map_err(|_| bad())?;
-            if kind.trim().is_empty() || n == 0 {
+            if kind.trim().is_empty() {
                 return Err(bad());
             }
             Ok((kind.trim().to_owned(), n))
@@ -463,12 +463,8 @@ impl Settings {
             Some(WorkerModeOrBool::Mode(m)) => self.worker.in_process = m,
             None => {}
         }
-        for (kind, n) in f.worker.concurrency {
-            if n == 0 {
-                return Err(file_err(format!("worker.concurrency.{kind}: must be at least 1")));
-            }
-            self.worker.concurrency.push((kind, n));
-        }
+        // 0 turns a queue off in this process (e.g. `remote` in all but one worker).
+        self.worker.concurrency.extend(f.worker.concurrency);
         if let Some(fmt) = f.log.format {
             self.log.format = Some(fmt);
         }
@@ -730,8 +726,10 @@ format = "json"
         assert!(err.contains("ROLODEX_BODY_LIMIT"), "{err}");
         let err = Settings::load_from(None, env(&[("ROLODEX_DATABASE_URL", "mysql://x")])).unwrap_err().to_string();
         assert!(err.contains("database.url"), "{err}");
-        let err = Settings::load_from(None, env(&[("ROLODEX_WORKER_CONCURRENCY", "a=0")])).unwrap_err().to_string();
-        assert!(err.contains("a=0"), "{err}");
+        let err = Settings::load_from(None, env(&[("ROLODEX_WORKER_CONCURRENCY", "a=two")])).unwrap_err().to_string();
+        assert!(err.contains("a=two"), "{err}");
+        let off = Settings::load_from(None, env(&[("ROLODEX_WORKER_CONCURRENCY", "remote=0")])).unwrap();
+        assert_eq!(off.worker.concurrency, vec![("remote".to_owned(), 0)], "0 turns a queue off");
     }
 
     #[test]

@@ -40,7 +40,8 @@ pub fn default_concurrency() -> Vec<(String, usize)> {
 
 /// The standard queues with the operator's `overrides` (`--concurrency kind=N`) applied: an
 /// override of a standard queue replaces its concurrency, any other queue is added. The later of
-/// two overrides of one queue wins.
+/// two overrides of one queue wins. A queue at 0 is left out (this worker never claims from it:
+/// e.g. `remote=0` in all but one worker process, see `docs/two-way.md`).
 #[must_use]
 pub fn concurrency_with(overrides: &[(String, usize)]) -> Vec<(String, usize)> {
     let mut queues = default_concurrency();
@@ -50,6 +51,7 @@ pub fn concurrency_with(overrides: &[(String, usize)]) -> Vec<(String, usize)> {
             None => queues.push((queue.clone(), *n)),
         }
     }
+    queues.retain(|(_, n)| *n > 0);
     queues
 }
 
@@ -187,6 +189,7 @@ mod tests {
     #[test]
     fn overrides_replace_or_add_queues() {
         assert_eq!(concurrency_with(&[]), default_concurrency());
+        assert!(!concurrency_with(&[("remote".into(), 0)]).iter().any(|(q, _)| q == "remote"), "0 turns a queue off");
         let got = concurrency_with(&[("sync.scheduled".into(), 3), ("mail.send".into(), 2), ("default".into(), 8)]);
         assert_eq!(
             got,

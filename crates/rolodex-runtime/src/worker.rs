@@ -62,15 +62,16 @@ impl Default for WorkerConfig {
     }
 }
 
-/// Parses `kind=N` (a queue and its concurrency, N >= 1).
+/// Parses `kind=N` (a queue and how many of its jobs run at once; `0` turns a standard queue off
+/// in this worker, see [`crate::concurrency_with`]).
 ///
 /// # Errors
 /// A message naming the input.
 pub fn parse_concurrency(s: &str) -> Result<(String, usize), String> {
-    let bad = || format!("`{s}` is not KIND=N (a job kind and how many of its jobs run at once, N >= 1)");
+    let bad = || format!("`{s}` is not KIND=N (a job kind and how many of its jobs run at once, N >= 0)");
     let (kind, n) = s.split_once('=').ok_or_else(bad)?;
     let n: usize = n.trim().parse().map_err(|_| bad())?;
-    if kind.trim().is_empty() || n == 0 {
+    if kind.trim().is_empty() {
         return Err(bad());
     }
     Ok((kind.trim().to_owned(), n))
@@ -397,7 +398,7 @@ mod tests {
         for (input, expected) in [
             ("sync.scheduled=2", Some(("sync.scheduled", 2))),
             (" default = 4 ", Some(("default", 4))),
-            ("x=0", None),
+            ("x=0", Some(("x", 0))),
             ("=3", None),
             ("x", None),
             ("x=two", None),

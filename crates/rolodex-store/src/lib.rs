@@ -213,6 +213,30 @@ impl Store {
         }
     }
 
+    /// The embedded migrations not yet applied to this database (names), without applying them:
+    /// empty when the schema is current (`/readyz`).
+    ///
+    /// # Errors
+    /// [`StoreInitError::Connect`] or [`StoreInitError::Migration`].
+    pub async fn pending_migrations(&self) -> Result<Vec<String>, StoreInitError> {
+        let connect = |e: String| StoreInitError::Connect(e);
+        let migration = |e: Box<dyn std::error::Error + Send + Sync>| StoreInitError::Migration(e.to_string());
+        match &*self.backend {
+            Backend::Pg(pool) => {
+                let conn = pool.get().await.map_err(|e| connect(e.to_string()))?;
+                let mut harness = AsyncMigrationHarness::new(conn);
+                let pending = harness.pending_migrations(POSTGRES_MIGRATIONS).map_err(migration)?;
+                Ok(pending.iter().map(|m| m.name().to_string()).collect())
+            }
+            Backend::Sqlite { writer, .. } => {
+                let conn = writer.get().await.map_err(|e| connect(e.to_string()))?;
+                let mut harness = AsyncMigrationHarness::new(conn);
+                let pending = harness.pending_migrations(SQLITE_MIGRATIONS).map_err(migration)?;
+                Ok(pending.iter().map(|m| m.name().to_string()).collect())
+            }
+        }
+    }
+
     /// Reverts every applied migration (newest first); returns how many. For tests and for
     /// operators rebuilding a database.
     ///

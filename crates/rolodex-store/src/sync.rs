@@ -1,11 +1,13 @@
 //! [`SyncRunStore`] (runs, items, review, and the batched apply), [`CursorStore`] and
 //! [`WebhookReceiptStore`] on `sync_runs`, `sync_items`, `sync_cursors` and `webhook_receipts`.
 //!
-//! `apply_batch` runs in one transaction and writes in batches: creates as multi-row INSERTs (with
-//! their index rows), updates and item results as one `UPDATE … FROM unnest(…)` per batch on
-//! PostgreSQL (a version-guarded compare-and-set; rows that moved on are reported as conflicts),
-//! and as prepared per-row statements inside one blocking task on SQLite (in-process, no round
-//! trips). Links, audit rows and jobs are multi-row INSERTs too.
+//! `apply_batch` runs in one transaction and writes in batches. On PostgreSQL: creates, index
+//! rows, links and audit rows as `INSERT … SELECT * FROM unnest(…)` (fixed statement text, one
+//! array per column), updates and item results as one `UPDATE … FROM unnest(…)` per batch (a
+//! version-guarded compare-and-set; rows that moved on are reported as conflicts). On SQLite:
+//! multi-row INSERTs and prepared per-row UPDATEs inside one blocking task (in-process, no round
+//! trips). On both, the index rows of updated contacts are rewritten only where they differ from
+//! the stored ones.
 
 use std::collections::{HashMap, HashSet};
 
@@ -25,7 +27,7 @@ use time::{OffsetDateTime, PrimitiveDateTime};
 
 use crate::backend::{Conn, each, insert_batch, read, tx};
 use crate::contacts::{
-    PARAMS_PER_STATEMENT, insert_contacts, link_row, load_contacts, replace_children, search_text, upsert_links,
+    PARAMS_PER_STATEMENT, insert_contacts, link_row, load_contacts, refresh_children, search_text, upsert_links,
 };
 use crate::error::{DbError, DbResult};
 use crate::history::{AuditRow, audit_row_json, insert_audit};
@@ -357,23 +359,6 @@ async fn write_results(
     }
 }
 
-// TEMP profiling (removed before hand-off).
-struct Prof(Option<std::time::Instant>);
-impl Prof {
-    fn start(&mut self) {
-        self.0 = std::env::var_os("APPLY_PROFILE").map(|_| std::time::Instant::now());
-    }
-    fn mark(&mut self, l: &str) {
-        if let Some(t) = self.0 {
-            eprint!("{l}={:.0}ms ", t.elapsed().as_secs_f64() * 1000.0);
-            if l == "rest" {
-                eprintln!();
-            }
-        }
-    }
-}
-static PROF: std::sync::Mutex<Prof> = std::sync::Mutex::new(Prof(None));
-
 fn is_terminal(status: &str) -> bool {
     SyncStatus::parse(status).is_ok_and(SyncStatus::is_terminal)
 }
@@ -382,9 +367,6 @@ impl Store {
     async fn apply_in(&self, conn: &mut Conn<'_>, org: OrgId, batch: ApplyBatch) -> DbResult<ApplyReport> {
         let now = self.now();
         let now_db = to_db(now);
-        if let Ok(mut p) = PROF.lock() {
-            p.start();
-        }
         let (org_s, run_s) = (org.to_string(), batch.run_id.to_string());
         let run = load_run(conn, &org_s, &run_s).await?.ok_or_else(|| DbError::not_found("sync run", batch.run_id))?;
         if is_terminal(&run.status) {
@@ -440,9 +422,6 @@ impl Store {
             })
             .collect();
         let before = load_contacts(conn, org, &update_ids).await?;
-        if let Ok(mut p) = PROF.lock() {
-            p.mark("checks+load");
-        }
 
         // Build the writes.
         let mut creates: Vec<Contact> = Vec::new();
@@ -488,18 +467,9 @@ impl Store {
             }
         }
         insert_contacts(conn, &creates.iter().collect::<Vec<_>>()).await?;
-        if let Ok(mut p) = PROF.lock() {
-            p.mark("build+insert");
-        }
         let done = update_contacts(conn, &org_s, updates, now_db).await?;
-        if let Ok(mut p) = PROF.lock() {
-            p.mark("update");
-        }
         updated.retain(|id, _| done.contains(&id.to_string()));
-        replace_children(conn, &updated.values().collect::<Vec<_>>()).await?;
-        if let Ok(mut p) = PROF.lock() {
-            p.mark("children");
-        }
+        refresh_children(conn, &updated.values().collect::<Vec<_>>()).await?;
         let mut current: HashMap<ContactId, i64> = HashMap::new();
         let lost: Vec<ContactId> = update_ids.iter().filter(|id| !updated.contains_key(id)).copied().collect();
         if !lost.is_empty() {
@@ -576,17 +546,8 @@ impl Store {
             report.results.push((ch.item_id, result));
         }
         upsert_links(conn, links).await?;
-        if let Ok(mut p) = PROF.lock() {
-            p.mark("build2+links");
-        }
         insert_audit(conn, audits).await?;
-        if let Ok(mut p) = PROF.lock() {
-            p.mark("audit");
-        }
         write_results(conn, results, now_db).await?;
-        if let Ok(mut p) = PROF.lock() {
-            p.mark("results");
-        }
         let counts = report.counts;
         each!(conn, |c| {
             diesel::update(sync_runs::table.filter(sync_runs::org_id.eq(&org_s)).filter(sync_runs::id.eq(&run_s)))
@@ -603,9 +564,6 @@ impl Store {
             set_cursor_in(conn, org, *connection, resource, cursor, now).await?;
         }
         crate::jobs::enqueue_in(conn, org, now, &batch.jobs).await?;
-        if let Ok(mut p) = PROF.lock() {
-            p.mark("rest");
-        }
         Ok(report)
     }
 }

@@ -38,7 +38,14 @@ enum Lookup {
     /// Its provider link holds the same snapshot hash.
     Unchanged,
     /// Its provider link (if any), its profile and its candidates (the linked contact included).
-    Found { link: Option<ProviderLink>, profile: MatchProfile, found: Vec<Contact> },
+    Found(Box<Found>),
+}
+
+/// What [`Lookup::Found`] carries.
+struct Found {
+    link: Option<ProviderLink>,
+    profile: MatchProfile,
+    found: Vec<Contact>,
 }
 
 /// What became of one incoming contact.
@@ -285,7 +292,7 @@ impl SyncService {
                 Err(e) => return Err(e.into()),
             }
         }
-        Ok(Lookup::Found { link, profile, found })
+        Ok(Lookup::Found(Box::new(Found { link, profile, found })))
     }
 
     /// Decides one incoming contact from what the store said about it.
@@ -302,7 +309,10 @@ impl SyncService {
     ) -> Result<Evaluated, SyncError> {
         let (link, profile, found) = match lookup {
             Lookup::Unchanged => return Ok(Evaluated::Unchanged),
-            Lookup::Found { link, profile, found } => (link, profile, found),
+            Lookup::Found(f) => {
+                let Found { link, profile, found } = *f;
+                (link, profile, found)
+            }
         };
         let profiles: Vec<MatchProfile> = found.iter().map(|c| MatchProfile::from_fields(&c.fields)).collect();
         let linked_id = link.as_ref().map(|l| l.contact_id);

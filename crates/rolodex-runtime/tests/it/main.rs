@@ -243,10 +243,12 @@ async fn every_standard_handler_has_a_standard_queue() {
     let e = env().await;
     let deps = RuntimeDeps::new((*e.store).clone(), Region::default()).expect("deps").with_clock(e.clock.clone());
     let registry = rolodex_runtime::standard_registry(&deps);
-    assert_eq!(registry.kinds(), ["sync.scheduled"]);
+    assert_eq!(registry.kinds(), ["remote.apply", "remote.push", "remote.reconcile", "sync.scheduled"]);
     let queues = WorkerConfig::default().queues;
     assert_eq!(queues, rolodex_runtime::default_concurrency());
+    // The queue each kind's jobs are enqueued on: its own, or the two-way family's shared one.
     for kind in registry.kinds() {
-        assert!(queues.iter().any(|(q, n)| q == kind && *n >= 1), "no queue for `{kind}` in {queues:?}");
+        let queue = if kind.starts_with("remote.") { rolodex_app::remote::QUEUE } else { kind };
+        assert!(queues.iter().any(|(q, n)| q == queue && *n >= 1), "no queue `{queue}` for `{kind}` in {queues:?}");
     }
 }

@@ -13,9 +13,12 @@ fn postgres_and_sqlite_have_the_same_change_names() {
 #[tokio::test(flavor = "multi_thread")]
 async fn sqlite_up_down_up() {
     let db = sqlite(clock()).await;
+    assert!(db.store.pending_migrations().await.expect("pending").is_empty(), "current after open");
     let n = db.store.revert_all_migrations().await.expect("down");
     assert_eq!(n, rolodex_store::migration_names("sqlite").len());
+    assert_eq!(db.store.pending_migrations().await.expect("pending").len(), n, "every one pending after down");
     assert_eq!(db.store.run_migrations().await.expect("up again").len(), n);
+    assert!(db.store.pending_migrations().await.expect("pending").is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -24,6 +27,7 @@ async fn postgres_up_down_up() {
     let store = pg_store(&pg, clock()).await;
     let n = store.revert_all_migrations().await.expect("every migration goes down");
     assert_eq!(n, rolodex_store::migration_names("postgres").len());
+    assert_eq!(store.pending_migrations().await.expect("pending").len(), n, "every one pending after down");
     assert_eq!(store.run_migrations().await.expect("and up again").len(), n);
     assert!(store.run_migrations().await.expect("idempotent").is_empty());
 }

@@ -521,6 +521,8 @@ where
     let new_fields = person("Cat", "New", Some("cat@x.com"), Some("+1 415 555 0100"));
     let mut merged = existing.fields.clone();
     merged.company = Some("Acme".to_owned());
+    // The update changes the email: the batch must move the email index row too.
+    merged.emails = vec![EmailAddress::parse("ann.lee@acme.example").expect("email")];
     let items = vec![
         new_item(new_fields.clone(), "ext-1", ItemDecision::Create, None),
         new_item(merged.clone(), "ext-2", ItemDecision::Update, Some(existing.id)),
@@ -623,6 +625,22 @@ where
     let created = store.get_contact(a, created_id).await.expect("the create was written");
     assert_eq!((created.version, &created.fields), (1, &new_fields));
     assert_eq!(store.get_contact(a, existing.id).await.unwrap().version, 2, "the update was written");
+    let by_email = |e: &str| ContactQuery {
+        email: Some(EmailAddress::parse(e).expect("email")),
+        limit: 10,
+        ..ContactQuery::default()
+    };
+    let found_new = store.search_contacts(a, &by_email("ann.lee@acme.example")).await.unwrap();
+    assert_eq!(found_new.iter().map(|c| c.id).collect::<Vec<_>>(), vec![existing.id], "the new email is indexed");
+    assert!(
+        store.search_contacts(a, &by_email("ann@x.com")).await.unwrap().is_empty(),
+        "the old email is no longer indexed after a batch update"
+    );
+    let keys_now = blocking_keys(&merged);
+    assert!(
+        store.find_candidates(a, &keys_now, 10).await.unwrap().iter().any(|c| c.id == existing.id),
+        "the updated contact's keys find it"
+    );
     assert_eq!(store.get_contact(a, stale.id).await.unwrap().fields.family_name.as_deref(), Some("Ray-Edited"));
     let found = store.find_candidates(a, &blocking_keys(&new_fields), 10).await.unwrap();
     assert!(found.iter().any(|c| c.id == created_id), "index rows are written with the batch");
