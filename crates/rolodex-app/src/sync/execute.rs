@@ -12,8 +12,7 @@ use std::collections::HashMap;
 use rolodex_domain::diff::merge;
 use rolodex_domain::matching::Action;
 use rolodex_domain::ports::storage::{
-    Actor, ApplyBatch, ApplyChange, ApplyOp, ContactStoreError, ItemFilter, ItemOutcome, ProviderLink, ReviewState,
-    SyncRun, SyncStatus,
+    Actor, ApplyBatch, ApplyChange, ApplyOp, ItemFilter, ItemOutcome, ProviderLink, ReviewState, SyncRun, SyncStatus,
 };
 use rolodex_domain::{Contact, ContactId, ContactStatus, OrgId, SyncItemId, SyncRunId};
 
@@ -58,10 +57,24 @@ impl SyncService {
             items.truncate(batch_size as usize);
             let mut changes = Vec::with_capacity(items.len());
             let mut actions: HashMap<SyncItemId, Action> = HashMap::new();
-            for item in items {
-                let view = view_of(item, &overrides)?;
+            let views = items.into_iter().map(|item| view_of(item, &overrides)).collect::<Result<Vec<_>, _>>()?;
+            // The batch's target contacts in one read, not one query per item.
+            let mut wanted: Vec<ContactId> = views
+                .iter()
+                .filter(|v| matches!(v.action, Action::Update | Action::Merge))
+                .filter_map(|v| v.target)
+                .filter(|t| !written.contains_key(t))
+                .collect();
+            wanted.sort_unstable();
+            wanted.dedup();
+            let fetched: HashMap<ContactId, Contact> = if wanted.is_empty() {
+                HashMap::new()
+            } else {
+                self.ports.contacts.get_contacts(org, &wanted).await?.into_iter().map(|c| (c.id, c)).collect()
+            };
+            for view in views {
                 actions.insert(view.item.id, view.action);
-                changes.push(self.plan(org, &run, &view, &mut written).await?);
+                changes.push(self.plan(&run, &view, &mut written, &fetched));
             }
             let cursor = match (last, run.connection_id, &parked) {
                 (true, Some(conn), Some(c)) => Some((conn, CONTACTS_RESOURCE.to_owned(), c.clone())),
@@ -128,13 +141,13 @@ impl SyncService {
     /// The change for one approved item. `written` holds the contacts this execution wrote or
     /// plans to write (at the version the write will give them), so two items aimed at the same
     /// contact merge one after the other instead of conflicting.
-    async fn plan(
+    fn plan(
         &self,
-        org: OrgId,
         run: &SyncRun,
         view: &ItemView,
         written: &mut HashMap<ContactId, Contact>,
-    ) -> Result<ApplyChange, SyncError> {
+        fetched: &HashMap<ContactId, Contact>,
+    ) -> ApplyChange {
         let item_id = view.item.id;
         let incoming = &view.item.incoming;
         let fail = |error: String| ApplyChange { item_id, op: ApplyOp::Fail { error }, link: None };
@@ -143,18 +156,12 @@ impl SyncService {
                 ApplyOp::Create { id: ContactId::from(self.ports.ids.new_uuid()), fields: incoming.fields.clone() }
             }
             (Action::Update | Action::Merge, Some(target)) => {
-                let current = match written.get(&target) {
+                let current = match written.get(&target).or_else(|| fetched.get(&target)) {
                     Some(c) => c.clone(),
-                    None => match self.ports.contacts.get_contact(org, target).await {
-                        Ok(c) => c,
-                        Err(ContactStoreError::NotFound { .. }) => {
-                            return Ok(fail(format!("contact {target} no longer exists")));
-                        }
-                        Err(e) => return Err(e.into()),
-                    },
+                    None => return fail(format!("contact {target} no longer exists")),
                 };
                 if current.status == ContactStatus::Deleted {
-                    return Ok(fail(format!("contact {target} was deleted since the preview")));
+                    return fail(format!("contact {target} was deleted since the preview"));
                 }
                 // The version the reviewed diff was based on; a contact changed by someone else
                 // since then fails with a conflict instead of being overwritten.
@@ -170,13 +177,13 @@ impl SyncService {
                 ApplyOp::Update { id: target, expected_version, fields }
             }
             (Action::Update | Action::Merge, None) => {
-                return Ok(fail("no contact to write: override the target".into()));
+                return fail("no contact to write: override the target".into());
             }
             (Action::Skip, _) => ApplyOp::Skip {
                 reason: view.recommendation.reasons.first().cloned().unwrap_or_else(|| "skipped by a reviewer".into()),
             },
             (Action::Review, _) => {
-                return Ok(fail("approved without a decision: override it with create, update, merge or skip".into()));
+                return fail("approved without a decision: override it with create, update, merge or skip".into());
             }
         };
         let link = match (&op, run.connection_id, &incoming.external_id) {
@@ -194,6 +201,6 @@ impl SyncService {
             }
             _ => None,
         };
-        Ok(ApplyChange { item_id, op, link })
+        ApplyChange { item_id, op, link }
     }
 }

@@ -90,7 +90,7 @@ impl Default for SyncSettings {
             candidate_limit: 50,
             item_batch: 200,
             lookup_concurrency: 16,
-            apply_batch: 100,
+            apply_batch: 1000,
             update_policy: MergePolicy::IncomingWins,
             merge_policy: MergePolicy::FillBlanks,
         }
