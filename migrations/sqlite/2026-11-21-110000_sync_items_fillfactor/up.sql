@@ -1,0 +1,2 @@
+-- PostgreSQL only (fillfactor for HOT updates of sync_items); SQLite has no fillfactor.
+SELECT 1;
