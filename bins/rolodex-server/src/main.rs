@@ -126,28 +126,6 @@ fn spawn_worker(
     tokio::spawn(rolodex_runtime::run(queue, registry, config, Mode::UntilShutdown, stop))
 }
 
-#[cfg(unix)]
-async fn shutdown_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    match signal(SignalKind::terminate()) {
-        Ok(mut term) => {
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = tokio::signal::ctrl_c() => {}
-            }
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot listen for SIGTERM; Ctrl-C only");
-            let _ = tokio::signal::ctrl_c().await;
-        }
-    }
-}
-
-#[cfg(not(unix))]
-async fn shutdown_signal() {
-    let _ = tokio::signal::ctrl_c().await;
-}
-
 async fn serve(settings: Settings) -> anyhow::Result<()> {
     let region = Region::parse(&settings.default_region).map_err(|e| anyhow!("default_region: {e}"))?;
     let key = settings.resolve_token_key()?;
@@ -218,7 +196,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     let signal_stop = stop.clone();
     let served = axum::serve(listener, rolodex_web::router(state))
         .with_graceful_shutdown(async move {
-            shutdown_signal().await;
+            rolodex_runtime::shutdown_signal().await;
             tracing::info!("shutting down: finishing requests and jobs in flight");
             let _ = signal_stop.send(true);
         })

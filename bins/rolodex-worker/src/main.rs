@@ -93,7 +93,7 @@ async fn main() -> anyhow::Result<()> {
     };
     let (stop, shutdown) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
-        wait_for_signal().await;
+        rolodex_runtime::shutdown_signal().await;
         tracing::info!("shutdown signal received");
         let _ = stop.send(true);
     });
@@ -101,26 +101,4 @@ async fn main() -> anyhow::Result<()> {
     let stats = rolodex_runtime::run(Arc::new(store), registry, config, mode, shutdown).await;
     tracing::info!(?stats, "bye");
     Ok(())
-}
-
-#[cfg(unix)]
-async fn wait_for_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    match signal(SignalKind::terminate()) {
-        Ok(mut term) => {
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = tokio::signal::ctrl_c() => {}
-            }
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot listen for SIGTERM; Ctrl-C only");
-            let _ = tokio::signal::ctrl_c().await;
-        }
-    }
-}
-
-#[cfg(not(unix))]
-async fn wait_for_signal() {
-    let _ = tokio::signal::ctrl_c().await;
 }

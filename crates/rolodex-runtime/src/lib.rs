@@ -6,6 +6,7 @@
 //!   `watch` signal;
 //! - [`sources`]: provider adapters built from stored connections ([`StoreSources`]), as sources
 //!   (pull sync) and as sinks (writes to the provider);
+//! - [`signals`]: [`shutdown_signal`], SIGTERM or Ctrl-C;
 //! - [`standard`]: the standard job handlers over the store ([`standard_registry`], built from
 //!   [`RuntimeDeps`]) and the default concurrency of their queues ([`default_concurrency`]).
 //!
@@ -13,10 +14,12 @@
 //! store and the provider adapters. Binaries keep only argument parsing and process concerns
 //! (logs, signals) in their `main.rs`.
 
+pub mod signals;
 pub mod sources;
 pub mod standard;
 pub mod worker;
 
+pub use crate::signals::shutdown_signal;
 pub use crate::sources::StoreSources;
 pub use crate::standard::{
     RuntimeDeps, STANDARD_CONCURRENCY, concurrency_with, default_concurrency, register_remote_handlers,

@@ -114,15 +114,7 @@ impl RuntimeDeps {
     /// The sync service's ports, all over the store.
     #[must_use]
     pub fn sync_ports(&self) -> SyncPorts {
-        SyncPorts {
-            contacts: Arc::new(self.store.clone()),
-            links: Arc::new(self.store.clone()),
-            runs: Arc::new(self.store.clone()),
-            cursors: Arc::new(self.store.clone()),
-            audit: Arc::new(self.store.clone()),
-            clock: self.clock.clone(),
-            ids: self.ids.clone(),
-        }
+        SyncPorts::over(&self.store, self.clock.clone(), self.ids.clone())
     }
 
     /// The sync service over the store.
@@ -134,18 +126,7 @@ impl RuntimeDeps {
     /// The two-way services' ports, all over the store.
     #[must_use]
     pub fn remote_ports(&self) -> RemotePorts {
-        RemotePorts {
-            contacts: Arc::new(self.store.clone()),
-            links: Arc::new(self.store.clone()),
-            connections: Arc::new(self.store.clone()),
-            receipts: Arc::new(self.store.clone()),
-            cursors: Arc::new(self.store.clone()),
-            audit: Arc::new(self.store.clone()),
-            activities: Arc::new(self.store.clone()),
-            jobs: Arc::new(self.store.clone()),
-            clock: self.clock.clone(),
-            ids: self.ids.clone(),
-        }
+        RemotePorts::over(&self.store, self.clock.clone(), self.ids.clone())
     }
 }
 

@@ -171,15 +171,7 @@ impl AppState {
     /// The state over one store implementing every port.
     #[must_use]
     pub fn new<S: ApiStore>(store: S, config: StateConfig) -> Self {
-        let sync_ports = SyncPorts {
-            contacts: Arc::new(store.clone()),
-            links: Arc::new(store.clone()),
-            runs: Arc::new(store.clone()),
-            cursors: Arc::new(store.clone()),
-            audit: Arc::new(store.clone()),
-            clock: config.clock.clone(),
-            ids: config.ids.clone(),
-        };
+        let sync_ports = SyncPorts::over(&store, config.clock.clone(), config.ids.clone());
         Self {
             accounts: Arc::new(store.clone()),
             connections: Arc::new(store.clone()),
@@ -187,8 +179,12 @@ impl AppState {
             audit: Arc::new(store.clone()),
             runs: Arc::new(store.clone()),
             sync: SyncService::new(sync_ports, config.sync),
-            contacts: Arc::new(ContactService::new(remote_ports(&store, &config))),
-            intake: Arc::new(WebhookIntake::new(remote_ports(&store, &config))),
+            contacts: Arc::new(ContactService::new(RemotePorts::over(
+                &store,
+                config.clock.clone(),
+                config.ids.clone(),
+            ))),
+            intake: Arc::new(WebhookIntake::new(RemotePorts::over(&store, config.clock.clone(), config.ids.clone()))),
             sources: config.sources,
             readiness: config.readiness,
             clock: config.clock,
@@ -196,21 +192,5 @@ impl AppState {
             limits: config.limits,
             region: config.region,
         }
-    }
-}
-
-/// The two-way use cases' ports, all over `store`.
-fn remote_ports<S: ApiStore>(store: &S, config: &StateConfig) -> RemotePorts {
-    RemotePorts {
-        contacts: Arc::new(store.clone()),
-        links: Arc::new(store.clone()),
-        connections: Arc::new(store.clone()),
-        receipts: Arc::new(store.clone()),
-        cursors: Arc::new(store.clone()),
-        audit: Arc::new(store.clone()),
-        activities: Arc::new(store.clone()),
-        jobs: Arc::new(store.clone()),
-        clock: config.clock.clone(),
-        ids: config.ids.clone(),
     }
 }

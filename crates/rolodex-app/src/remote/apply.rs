@@ -18,15 +18,15 @@ use std::sync::Arc;
 use rolodex_domain::conflict::{REMOTE_ONLY_FIELDS, is_stale, resolve};
 use rolodex_domain::diff::{from_field_map, to_field_map};
 use rolodex_domain::ports::storage::{
-    Actor, BoxError, Connection, ContactQuery, ContactStoreError, NewAuditEntry, NewContact, NewJob, ProviderLink,
+    Actor, BoxError, Connection, ContactQuery, ContactStoreError, NewContact, NewJob, ProviderLink,
 };
 use rolodex_domain::ports::{ContactSink, ProviderError, RemoteContactEvent, RemoteEventKind, Retry};
-use rolodex_domain::{AuditId, Contact, ContactFields, ContactId, ContactStatus, OrgId};
+use rolodex_domain::{Contact, ContactFields, ContactId, ContactStatus, OrgId};
 use serde_json::Value;
 use time::OffsetDateTime;
 
 use super::jobs::PushJob;
-use super::{ContactSinks, RemotePorts};
+use super::{ContactSinks, RemotePorts, audit_contact};
 use crate::sync::fields_hash;
 
 /// What applying one remote change did.
@@ -182,19 +182,7 @@ impl RemoteApplier {
     }
 
     async fn audit(&self, org: OrgId, actor: &Actor, action: &str, before: Option<&ContactFields>, after: &Contact) {
-        let entry = NewAuditEntry {
-            id: AuditId::from(self.ports.ids.new_uuid()),
-            actor: actor.clone(),
-            entity_type: "contact".to_owned(),
-            entity_id: after.id.to_string(),
-            action: action.to_owned(),
-            before: before.and_then(|f| serde_json::to_value(f).ok()),
-            after: serde_json::to_value(&after.fields).ok(),
-            run_id: None,
-        };
-        if let Err(e) = self.ports.audit.record_audit(org, vec![entry]).await {
-            tracing::error!(org = %org, contact = %after.id, error = %e, "audit entry not recorded");
-        }
+        audit_contact(&self.ports, org, actor, action, before, after).await;
     }
 
     async fn link(

@@ -8,12 +8,11 @@
 //! pushed: a local delete never deletes at a provider.
 
 use rolodex_domain::ports::storage::{
-    Activity, Actor, AuditEntry, AuditFilter, BoxError, ContactQuery, ContactStoreError, NewAuditEntry, NewContact,
-    ProviderLink,
+    Activity, Actor, AuditEntry, AuditFilter, BoxError, ContactQuery, ContactStoreError, NewContact, ProviderLink,
 };
-use rolodex_domain::{AuditId, Contact, ContactFields, ContactId, ContactStatus, OrgId};
+use rolodex_domain::{Contact, ContactFields, ContactId, ContactStatus, OrgId};
 
-use super::{RemotePorts, push_jobs};
+use super::{RemotePorts, audit_contact, push_jobs};
 
 /// Why a contact operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -110,20 +109,7 @@ impl ContactService {
     }
 
     async fn audit(&self, org: OrgId, actor: &Actor, action: &str, before: Option<&Contact>, after: &Contact) {
-        let entry = NewAuditEntry {
-            id: AuditId::from(self.ports.ids.new_uuid()),
-            actor: actor.clone(),
-            entity_type: "contact".to_owned(),
-            entity_id: after.id.to_string(),
-            action: action.to_owned(),
-            before: before.and_then(|c| serde_json::to_value(&c.fields).ok()),
-            after: serde_json::to_value(&after.fields).ok(),
-            run_id: None,
-        };
-        // The change is committed; a failed audit write is logged, not turned into a failed request.
-        if let Err(e) = self.ports.audit.record_audit(org, vec![entry]).await {
-            tracing::error!(org = %org, contact = %after.id, error = %e, "audit entry not recorded");
-        }
+        audit_contact(&self.ports, org, actor, action, before.map(|c| &c.fields), after).await;
     }
 
     /// Creates a contact and, in the same transaction, its pushes to every two-way connection.

@@ -31,11 +31,11 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use rolodex_domain::ports::storage::{
-    ActivityStore, AuditLog, Connection, ConnectionStore, ConnectionStoreError, ContactStore, CursorStore, JobQueue,
-    JobQueueError, LinkStore, NewJob, Schedule, WebhookReceiptStore,
+    ActivityStore, Actor, AuditLog, Connection, ConnectionStore, ConnectionStoreError, ContactStore, CursorStore,
+    JobQueue, JobQueueError, LinkStore, NewAuditEntry, NewJob, Schedule, WebhookReceiptStore,
 };
 use rolodex_domain::ports::{Clock, ContactSink, IdGenerator, ProviderError};
-use rolodex_domain::{ConnectionId, ContactId, OrgId};
+use rolodex_domain::{AuditId, ConnectionId, Contact, ContactFields, ContactId, OrgId};
 
 pub use apply::{AppliedChange, RemoteApplier};
 pub use contacts::{ContactError, ContactService, Timeline};
@@ -68,6 +68,36 @@ pub struct RemotePorts {
     pub clock: Arc<dyn Clock>,
     /// Ids.
     pub ids: Arc<dyn IdGenerator>,
+}
+
+impl RemotePorts {
+    /// Every port over one value implementing them all (the store, or an in-memory fake).
+    #[must_use]
+    pub fn over<S>(store: &S, clock: Arc<dyn Clock>, ids: Arc<dyn IdGenerator>) -> Self
+    where
+        S: ContactStore
+            + LinkStore
+            + ConnectionStore
+            + WebhookReceiptStore
+            + CursorStore
+            + AuditLog
+            + ActivityStore
+            + JobQueue
+            + Clone,
+    {
+        Self {
+            contacts: Arc::new(store.clone()),
+            links: Arc::new(store.clone()),
+            connections: Arc::new(store.clone()),
+            receipts: Arc::new(store.clone()),
+            cursors: Arc::new(store.clone()),
+            audit: Arc::new(store.clone()),
+            activities: Arc::new(store.clone()),
+            jobs: Arc::new(store.clone()),
+            clock,
+            ids,
+        }
+    }
 }
 
 /// Builds the [`ContactSink`] of a connection (the provider adapter with its tokens).
@@ -127,6 +157,31 @@ impl TwoWay {
     ) -> Result<(), JobQueueError> {
         jobs.delete_schedule(org, &Self::schedule_name(connection)).await?;
         Ok(())
+    }
+}
+
+/// Records one audit entry for a contact change (`before` absent for a create). The change is
+/// already committed: a failed audit write is logged, not turned into a failed operation.
+pub(crate) async fn audit_contact(
+    ports: &RemotePorts,
+    org: OrgId,
+    actor: &Actor,
+    action: &str,
+    before: Option<&ContactFields>,
+    after: &Contact,
+) {
+    let entry = NewAuditEntry {
+        id: AuditId::from(ports.ids.new_uuid()),
+        actor: actor.clone(),
+        entity_type: "contact".to_owned(),
+        entity_id: after.id.to_string(),
+        action: action.to_owned(),
+        before: before.and_then(|f| serde_json::to_value(f).ok()),
+        after: serde_json::to_value(&after.fields).ok(),
+        run_id: None,
+    };
+    if let Err(e) = ports.audit.record_audit(org, vec![entry]).await {
+        tracing::error!(org = %org, contact = %after.id, error = %e, "audit entry not recorded");
     }
 }
 

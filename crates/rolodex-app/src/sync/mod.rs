@@ -54,6 +54,25 @@ pub struct SyncPorts {
     pub ids: Arc<dyn IdGenerator>,
 }
 
+impl SyncPorts {
+    /// Every port over one value implementing them all (the store, or an in-memory fake).
+    #[must_use]
+    pub fn over<S>(store: &S, clock: Arc<dyn Clock>, ids: Arc<dyn IdGenerator>) -> Self
+    where
+        S: ContactStore + LinkStore + SyncRunStore + CursorStore + AuditLog + Clone,
+    {
+        Self {
+            contacts: Arc::new(store.clone()),
+            links: Arc::new(store.clone()),
+            runs: Arc::new(store.clone()),
+            cursors: Arc::new(store.clone()),
+            audit: Arc::new(store.clone()),
+            clock,
+            ids,
+        }
+    }
+}
+
 /// The LLM step: an advisor, and where to record what it cost.
 #[derive(Clone)]
 pub struct Adjudication {
