@@ -1,0 +1,2 @@
+DROP INDEX jobs_claim;
+CREATE INDEX jobs_claim ON jobs (queue, priority DESC, run_at) WHERE state IN ('available', 'retryable');
