@@ -165,10 +165,9 @@ enum Adapter {
     Ghl(GhlContacts),
 }
 
-#[async_trait]
 impl rolodex_app::remote::ContactSinks for StoreSources {
-    async fn sink(&self, org: OrgId, connection: ConnectionId) -> Result<Arc<dyn ContactSink>, ProviderError> {
-        StoreSources::sink(self, org, connection).await
+    fn sink(&self, connection: &Connection) -> Result<Arc<dyn ContactSink>, ProviderError> {
+        self.build_sink(connection)
     }
 }
 

@@ -249,7 +249,7 @@ impl RemoteApplier {
                 None => return Ok(AppliedChange::Ignored("tag change of a contact we never saw".into())),
             },
         };
-        let sink = self.sinks.sink(org, connection.id).await.map_err(ApplyError::Provider)?;
+        let sink = self.sinks.sink(connection).map_err(ApplyError::Provider)?;
         match link {
             Some(l) => {
                 let contact = match self.ports.contacts.get_contact(org, l.contact_id).await {

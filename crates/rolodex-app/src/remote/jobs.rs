@@ -286,7 +286,7 @@ impl PushJob {
             Ok(_) | Err(ContactStoreError::NotFound { .. }) => return Ok("skipped"),
             Err(e) => return Err(storage(e)),
         };
-        let sink = self.sinks.sink(org, connection.id).await.map_err(|e| provider(&e))?;
+        let sink = self.sinks.sink(connection).map_err(|e| provider(&e))?;
         let link = self
             .ports
             .links

@@ -29,7 +29,6 @@ pub mod jobs;
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use rolodex_domain::ports::storage::{
     ActivityStore, Actor, AuditLog, Connection, ConnectionStore, ConnectionStoreError, ContactStore, CursorStore,
     JobQueue, JobQueueError, LinkStore, NewAuditEntry, NewJob, Schedule, WebhookReceiptStore,
@@ -100,15 +99,15 @@ impl RemotePorts {
     }
 }
 
-/// Builds the [`ContactSink`] of a connection (the provider adapter with its tokens).
-#[async_trait]
+/// Builds the [`ContactSink`] of a connection the caller has already read (the provider adapter
+/// with its tokens), so a job that loaded the connection does not read it again.
 pub trait ContactSinks: Send + Sync + 'static {
     /// The sink writing to `connection`.
     ///
     /// # Errors
-    /// [`ProviderError`]: `NeedsReauth` when the connection must be reconnected, `NotFound` when it
-    /// does not exist in `org` or its provider has no sink.
-    async fn sink(&self, org: OrgId, connection: ConnectionId) -> Result<Arc<dyn ContactSink>, ProviderError>;
+    /// [`ProviderError`]: `NeedsReauth` when the connection must be reconnected, `NotFound` when its
+    /// provider has no sink.
+    fn sink(&self, connection: &Connection) -> Result<Arc<dyn ContactSink>, ProviderError>;
 }
 
 /// What connecting and disconnecting a two-way connection schedules.
