@@ -126,11 +126,35 @@ impl fmt::Display for PhoneE164 {
     }
 }
 
+impl PhoneE164 {
+    /// The number if `value` is already in the stored form this type writes (`+` and 8 to 15
+    /// digits, the first not 0, optionally `;ext=` and digits), without asking libphonenumber.
+    fn from_canonical(value: &str) -> Option<Self> {
+        let (number, ext) = match value.split_once(";ext=") {
+            Some((n, e)) => (n, Some(e)),
+            None => (value, None),
+        };
+        let digits = number.strip_prefix('+')?;
+        let canonical = (8..=15).contains(&digits.len())
+            && digits.bytes().all(|b| b.is_ascii_digit())
+            && !digits.starts_with('0')
+            && ext.is_none_or(|e| !e.is_empty() && e.bytes().all(|b| b.is_ascii_digit()));
+        canonical.then(|| Self { e164: number.to_owned(), extension: ext.map(str::to_owned) })
+    }
+}
+
 impl TryFrom<String> for PhoneE164 {
     type Error = PhoneError;
-    /// Reads the stored form (`+E164` or `+E164;ext=N`), which always carries a country code.
+    /// Reads the serialised form (`+E164` or `+E164;ext=N`), which always carries a country
+    /// code. That form is what this type writes, so it is taken as it is after a shape check:
+    /// reading stored contacts must not re-run libphonenumber for every number (it was most of
+    /// a sync preview's CPU time). Anything else goes through [`PhoneE164::parse`]; input from
+    /// people or providers should always be parsed with a region, never deserialised.
     fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::parse(&value, Region::default())
+        match Self::from_canonical(&value) {
+            Some(p) => Ok(p),
+            None => Self::parse(&value, Region::default()),
+        }
     }
 }
 
@@ -143,6 +167,24 @@ impl From<PhoneE164> for String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_serialised_form_reads_back_without_a_parse_and_other_forms_are_parsed() {
+        for stored in ["+61412345678", "+14155550123;ext=12"] {
+            let p = PhoneE164::from_canonical(stored).expect("canonical");
+            assert_eq!(p.to_string(), stored);
+            assert_eq!(p, PhoneE164::parse(stored, Region::default()).unwrap(), "same as a parse");
+            let back: PhoneE164 = serde_json::from_value(serde_json::json!(stored)).unwrap();
+            assert_eq!(back, p);
+        }
+        for other in ["+61 412 345 678", "0412345678", "+0412345678", "+1234", "+14155550123;ext=", "+1415x5550123"] {
+            assert!(PhoneE164::from_canonical(other).is_none(), "{other}");
+        }
+        // Not canonical: parsed, so a spaced form still reads and junk is still an error.
+        let spaced: PhoneE164 = serde_json::from_value(serde_json::json!("+61 412 345 678")).unwrap();
+        assert_eq!(spaced.e164(), "+61412345678");
+        assert!(serde_json::from_value::<PhoneE164>(serde_json::json!("+1234")).is_err());
+    }
 
     fn check(input: &str, region: &str, expected: Result<&str, ()>) {
         let region = Region::parse(region).unwrap();

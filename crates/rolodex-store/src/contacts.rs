@@ -8,9 +8,11 @@ use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel::upsert::excluded;
 use diesel_async::RunQueryDsl;
+use rolodex_domain::matching::index::BlockLimits;
 use rolodex_domain::matching::{BlockingKey, KeyKind, blocking_keys};
 use rolodex_domain::ports::storage::{
-    ContactQuery, ContactStore, ContactStoreError, LinkStore, NewContact, NewJob, ProviderLink, page_size,
+    CandidateLimits, ContactQuery, ContactStore, ContactStoreError, LinkStore, NewContact, NewJob, ProviderLink,
+    page_size, rank_candidates,
 };
 use rolodex_domain::{ConnectionId, Contact, ContactFields, ContactId, ContactStatus, OrgId, PhoneKind};
 use time::PrimitiveDateTime;
@@ -599,32 +601,160 @@ pub(crate) async fn connection_in_org(conn: &mut Conn<'_>, org: OrgId, connectio
     Ok(n > 0)
 }
 
-/// The contact ids of `org` that hold at least one of `keys` (index lookups only).
-pub(crate) async fn candidate_ids(conn: &mut Conn<'_>, org: OrgId, keys: &[BlockingKey]) -> DbResult<Vec<String>> {
+/// Every contact id indexed under each of `keys`, keyed by `(kind, value)`, leaving out the keys
+/// shared by more contacts than `limits` allows: per key kind (and per 30,000 values) one query
+/// counts the blocks in the index and one reads the postings of those within their limit, so a
+/// common key's block is never read.
+async fn key_postings(
+    conn: &mut Conn<'_>,
+    org: OrgId,
+    keys: &[&BlockingKey],
+    limits: CandidateLimits,
+) -> DbResult<(HashMap<(KeyKind, String), Vec<String>>, HashSet<(KeyKind, String)>)> {
     let org = org.to_string();
-    let mut ids: Vec<String> = Vec::new();
-    let mut seen = HashSet::new();
+    let mut out: HashMap<(KeyKind, String), Vec<String>> = HashMap::new();
+    let mut oversized = HashSet::new();
     for kind in [KeyKind::Email, KeyKind::Phone, KeyKind::Name] {
+        let cap = i64::from(limits.block_cap(kind));
         let values: Vec<&str> = keys.iter().filter(|k| k.kind == kind).map(|k| k.value.as_str()).collect();
-        if values.is_empty() {
-            continue;
-        }
-        let found: Vec<String> = each!(conn, |c| {
-            contact_keys::table
-                .filter(contact_keys::org_id.eq(&org))
-                .filter(contact_keys::kind.eq(kind.as_str()))
-                .filter(contact_keys::value.eq_any(&values))
-                .select(contact_keys::contact_id)
-                .load(c)
-                .await
-        })?;
-        for id in found {
-            if seen.insert(id.clone()) {
-                ids.push(id);
+        for chunk in values.chunks(PARAMS_PER_STATEMENT) {
+            let sizes: Vec<(String, i64)> = each!(conn, |c| {
+                contact_keys::table
+                    .filter(contact_keys::org_id.eq(&org))
+                    .filter(contact_keys::kind.eq(kind.as_str()))
+                    .filter(contact_keys::value.eq_any(chunk))
+                    .group_by(contact_keys::value)
+                    .select((contact_keys::value, diesel::dsl::count_star()))
+                    .load(c)
+                    .await
+            })?;
+            let mut within: Vec<String> = Vec::with_capacity(sizes.len());
+            for (value, n) in sizes {
+                if n <= cap {
+                    within.push(value);
+                } else {
+                    oversized.insert((kind, value));
+                }
+            }
+            if within.is_empty() {
+                continue;
+            }
+            let found: Vec<(String, String)> = each!(conn, |c| {
+                contact_keys::table
+                    .filter(contact_keys::org_id.eq(&org))
+                    .filter(contact_keys::kind.eq(kind.as_str()))
+                    .filter(contact_keys::value.eq_any(&within))
+                    .select((contact_keys::value, contact_keys::contact_id))
+                    .load(c)
+                    .await
+            })?;
+            for (value, id) in found {
+                out.entry((kind, value)).or_default().push(id);
             }
         }
     }
-    Ok(ids)
+    Ok((out, oversized))
+}
+
+/// The live contacts among `ids`, keyed by id (deleted and unknown ones are left out).
+async fn load_live(conn: &mut Conn<'_>, org: OrgId, ids: &[&str]) -> DbResult<Vec<ContactRow>> {
+    let org = org.to_string();
+    let mut rows = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(PARAMS_PER_STATEMENT) {
+        let part: Vec<ContactRow> = each!(conn, |c| {
+            contacts::table
+                .filter(contacts::org_id.eq(&org))
+                .filter(contacts::id.eq_any(chunk))
+                .filter(contacts::status.ne("deleted"))
+                .select(ContactRow::as_select())
+                .load(c)
+                .await
+        })?;
+        rows.extend(part);
+    }
+    Ok(rows)
+}
+
+/// Each set's contact ids (text), ranked by [`rank_candidates`], from the postings of every key
+/// of every set (within their block limits): two queries per key kind for all the sets.
+async fn ranked_ids(
+    conn: &mut Conn<'_>,
+    org: OrgId,
+    key_sets: &[Vec<BlockingKey>],
+    limits: CandidateLimits,
+) -> DbResult<Vec<Vec<String>>> {
+    let mut distinct: Vec<&BlockingKey> = key_sets.iter().flatten().collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    let (postings, _) = key_postings(conn, org, &distinct, limits).await?;
+    Ok(key_sets
+        .iter()
+        .map(|keys| {
+            let blocks = keys
+                .iter()
+                .filter_map(|k| postings.get(&(k.kind, k.value.clone())).map(|ids| (k.kind, ids.as_slice())));
+            rank_candidates(blocks)
+        })
+        .collect())
+}
+
+/// [`ContactStore::find_candidates_many`] on one connection: the postings of every key of every
+/// set (within their block limits) in two queries per key kind, each set's contact ids ranked
+/// ([`rank_candidates`]; with `by_id` simply in id order), then only the rows that can be among a
+/// set's first `limits.per_set` live candidates (a deleted one makes room for the next in a
+/// further round).
+async fn candidates_many(
+    conn: &mut Conn<'_>,
+    org: OrgId,
+    key_sets: &[Vec<BlockingKey>],
+    limits: CandidateLimits,
+    by_id: bool,
+) -> DbResult<Vec<Vec<Contact>>> {
+    let limit = usize::try_from(page_size(limits.per_set)).unwrap_or(usize::MAX);
+    let mut ordered = ranked_ids(conn, org, key_sets, limits).await?;
+    if by_id {
+        ordered.iter_mut().for_each(|ids| ids.sort_unstable());
+    }
+    // `None`: read and not live.
+    let mut known: HashMap<&str, Option<Contact>> = HashMap::new();
+    loop {
+        let mut wanted: Vec<&str> = Vec::new();
+        for ids in &ordered {
+            let mut room = limit;
+            for id in ids {
+                if room == 0 {
+                    break;
+                }
+                match known.get(id.as_str()) {
+                    Some(None) => {}
+                    Some(Some(_)) => room -= 1,
+                    None => {
+                        wanted.push(id);
+                        room -= 1;
+                    }
+                }
+            }
+        }
+        if wanted.is_empty() {
+            break;
+        }
+        wanted.sort_unstable();
+        wanted.dedup();
+        let mut live: HashMap<String, Contact> = HashMap::with_capacity(wanted.len());
+        for row in load_live(conn, org, &wanted).await? {
+            let id = row.id.clone();
+            live.insert(id, from_row(row)?);
+        }
+        for id in wanted {
+            known.insert(id, live.remove(id));
+        }
+    }
+    Ok(ordered
+        .iter()
+        .map(|ids| {
+            ids.iter().filter_map(|id| known.get(id.as_str()).and_then(Option::as_ref)).take(limit).cloned().collect()
+        })
+        .collect())
 }
 
 #[async_trait]
@@ -759,32 +889,50 @@ impl ContactStore for Store {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
-        let org_s = org.to_string();
-        let limit = i64::from(page_size(limit));
-        let rows: Vec<ContactRow> = read!(self, |conn| {
-            let ids = candidate_ids(conn, org, keys).await?;
-            let mut rows: Vec<ContactRow> = Vec::new();
-            for chunk in ids.chunks(PARAMS_PER_STATEMENT) {
-                let part: Vec<ContactRow> = each!(conn, |c| {
-                    contacts::table
-                        .filter(contacts::org_id.eq(&org_s))
-                        .filter(contacts::id.eq_any(chunk))
-                        .filter(contacts::status.ne("deleted"))
-                        .order(contacts::id.asc())
-                        .limit(limit)
-                        .select(ContactRow::as_select())
-                        .load(c)
-                        .await
-                })?;
-                rows.extend(part);
-            }
-            Ok(rows)
-        })
-        .map_err(DbError::into_port)?;
-        let mut out = rows.into_iter().map(from_row).collect::<DbResult<Vec<_>>>().map_err(DbError::into_port)?;
-        out.sort_by_key(|c| c.id);
-        out.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-        Ok(out)
+        let unbounded = BlockLimits { max_name_block: usize::MAX, max_identifier_block: usize::MAX };
+        let limits = CandidateLimits { per_set: limit, blocks: unbounded };
+        let sets = [keys.to_vec()];
+        let mut found =
+            read!(self, |conn| candidates_many(conn, org, &sets, limits, true).await).map_err(DbError::into_port)?;
+        Ok(found.pop().unwrap_or_default())
+    }
+
+    async fn find_candidates_many(
+        &self,
+        org: OrgId,
+        key_sets: &[Vec<BlockingKey>],
+        limits: CandidateLimits,
+    ) -> Result<Vec<Vec<Contact>>, ContactStoreError> {
+        if key_sets.iter().all(Vec::is_empty) {
+            return Ok(vec![Vec::new(); key_sets.len()]);
+        }
+        read!(self, |conn| candidates_many(conn, org, key_sets, limits, false).await).map_err(DbError::into_port)
+    }
+
+    async fn find_key_blocks(
+        &self,
+        org: OrgId,
+        keys: &[BlockingKey],
+        limits: BlockLimits,
+    ) -> Result<Vec<Option<Vec<ContactId>>>, ContactStoreError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let limits = CandidateLimits { per_set: 0, blocks: limits };
+        let refs: Vec<&BlockingKey> = keys.iter().collect();
+        let (postings, oversized) =
+            read!(self, |conn| key_postings(conn, org, &refs, limits).await).map_err(DbError::into_port)?;
+        keys.iter()
+            .map(|k| {
+                let key = (k.kind, k.value.clone());
+                if oversized.contains(&key) {
+                    return Ok(None);
+                }
+                let ids = postings.get(&key).map_or(&[][..], Vec::as_slice);
+                ids.iter().map(|id| parse_id::<ContactId>("contact", id)).collect::<DbResult<Vec<_>>>().map(Some)
+            })
+            .collect::<DbResult<Vec<_>>>()
+            .map_err(DbError::into_port)
     }
 
     async fn count_contacts(&self, org: OrgId) -> Result<u64, ContactStoreError> {
@@ -843,6 +991,36 @@ impl LinkStore for Store {
         })
         .map_err(DbError::into_port)?;
         row.map(from_link_row).transpose().map_err(DbError::into_port)
+    }
+
+    async fn find_links(
+        &self,
+        org: OrgId,
+        connection: ConnectionId,
+        external_ids: &[String],
+    ) -> Result<Vec<ProviderLink>, ContactStoreError> {
+        if external_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (org, connection) = (org.to_string(), connection.to_string());
+        let rows: Vec<LinkRow> = read!(self, |conn| {
+            let mut rows = Vec::with_capacity(external_ids.len());
+            for chunk in external_ids.chunks(PARAMS_PER_STATEMENT) {
+                let part: Vec<LinkRow> = each!(conn, |c| {
+                    provider_links::table
+                        .filter(provider_links::org_id.eq(&org))
+                        .filter(provider_links::connection_id.eq(&connection))
+                        .filter(provider_links::external_id.eq_any(chunk))
+                        .select(LinkRow::as_select())
+                        .load(c)
+                        .await
+                })?;
+                rows.extend(part);
+            }
+            Ok(rows)
+        })
+        .map_err(DbError::into_port)?;
+        rows.into_iter().map(from_link_row).collect::<DbResult<Vec<_>>>().map_err(DbError::into_port)
     }
 
     async fn links_of(&self, org: OrgId, contact: ContactId) -> Result<Vec<ProviderLink>, ContactStoreError> {

@@ -12,7 +12,8 @@ use std::collections::HashMap;
 use rolodex_domain::diff::merge;
 use rolodex_domain::matching::Action;
 use rolodex_domain::ports::storage::{
-    Actor, ApplyBatch, ApplyChange, ApplyOp, ItemFilter, ItemOutcome, ProviderLink, ReviewState, SyncRun, SyncStatus,
+    Actor, ApplyBatch, ApplyChange, ApplyOp, ItemFilter, ItemOutcome, MAX_PAGE, ProviderLink, ReviewState, SyncRun,
+    SyncStatus,
 };
 use rolodex_domain::{Contact, ContactId, ContactStatus, OrgId, SyncItemId, SyncRunId};
 
@@ -41,7 +42,8 @@ impl SyncService {
             Some(conn) => gaps::parked_cursor(&*self.ports.cursors, org, conn, CONTACTS_RESOURCE, run_id).await?,
             None => None,
         };
-        let batch_size = self.settings.apply_batch.max(1);
+        // A listing returns at most `MAX_PAGE` items, so a batch is never larger.
+        let batch_size = self.settings.apply_batch.clamp(1, MAX_PAGE);
         let mut report = ExecuteReport::default();
         let mut written: HashMap<ContactId, Contact> = HashMap::new();
         loop {
@@ -50,11 +52,12 @@ impl SyncService {
                 review: Some(ReviewState::Approved),
                 unapplied_only: true,
                 after_position: None,
-                limit: batch_size + 1,
+                limit: batch_size,
             };
-            let mut items = self.ports.runs.list_items(org, run_id, &filter).await?;
-            let last = items.len() <= batch_size as usize;
-            items.truncate(batch_size as usize);
+            let items = self.ports.runs.list_items(org, run_id, &filter).await?;
+            // A short batch is the last; after a full one, the next listing may be empty (then
+            // only the cursor is written).
+            let last = items.len() < batch_size as usize;
             let mut changes = Vec::with_capacity(items.len());
             let mut actions: HashMap<SyncItemId, Action> = HashMap::new();
             let views = items.into_iter().map(|item| view_of(item, &overrides)).collect::<Result<Vec<_>, _>>()?;

@@ -15,7 +15,6 @@ mod error;
 mod execute;
 mod gaps;
 mod hash;
-mod join;
 pub mod model;
 mod preview;
 mod review;
@@ -26,7 +25,8 @@ use std::sync::Arc;
 use rolodex_domain::diff::MergePolicy;
 use rolodex_domain::matching::MatchPolicy;
 use rolodex_domain::ports::storage::{
-    AiUsageStore, AuditLog, ContactStore, CursorStore, LinkStore, SyncRun, SyncRunStore, SyncStoreError,
+    AiUsageStore, AuditLog, CandidateLimits, ContactStore, CursorStore, LinkStore, SyncRun, SyncRunStore,
+    SyncStoreError,
 };
 use rolodex_domain::ports::{Clock, IdGenerator, MatchAdvisor};
 use rolodex_domain::{OrgId, SyncRunId};
@@ -87,13 +87,20 @@ pub struct Adjudication {
 pub struct SyncSettings {
     /// Matching thresholds.
     pub policy: MatchPolicy,
-    /// Candidates fetched per incoming contact.
-    pub candidate_limit: u32,
+    /// Candidates fetched per incoming contact (strongest first), and the block limits above
+    /// which a blocking key is skipped as too common (the same limits as `rolodex match`).
+    pub candidates: CandidateLimits,
     /// Items written to the store at a time during preview.
     pub item_batch: usize,
-    /// Incoming contacts whose store lookups (provider link, candidates) preview makes at once.
-    /// Decisions are still made one by one, in order; 1 looks each contact up in turn.
-    pub lookup_concurrency: usize,
+    /// Incoming contacts whose store lookups (provider links, candidates) preview makes together,
+    /// in a few set-based queries. Decisions are still made one by one, in order; 1 looks each
+    /// contact up in turn.
+    pub lookup_batch: usize,
+    /// Stored contacts a preview keeps in memory once read (with their match profiles), so a
+    /// candidate shared by many incoming contacts is read and profiled once; and ten times as
+    /// many contact ids of key blocks. About 2 KiB per contact in all; when full the preview
+    /// forgets them and reads again.
+    pub preview_cache: usize,
     /// Items applied per transaction during execute.
     pub apply_batch: u32,
     /// How an `update` merges the incoming contact (the provider is the source of truth).
@@ -106,9 +113,10 @@ impl Default for SyncSettings {
     fn default() -> Self {
         Self {
             policy: MatchPolicy::default(),
-            candidate_limit: 50,
-            item_batch: 200,
-            lookup_concurrency: 16,
+            candidates: CandidateLimits::default(),
+            item_batch: 1000,
+            lookup_batch: 500,
+            preview_cache: 200_000,
             apply_batch: 1000,
             update_policy: MergePolicy::IncomingWins,
             merge_policy: MergePolicy::FillBlanks,

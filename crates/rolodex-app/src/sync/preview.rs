@@ -4,30 +4,34 @@
 //! same snapshot hash, or whose match would change nothing, is counted as unchanged, not listed.
 //!
 //! The store lookups of a contact (its provider link, its candidates) do not depend on the other
-//! contacts of the run, so they are made for up to `SyncSettings::lookup_concurrency` contacts of a
-//! page at once; the decisions are then made one by one in listing order, so the in-run duplicate
-//! check, the counts and `max_contacts` are exactly what a one-at-a-time preview gives.
+//! contacts of the run, so they are made for up to `SyncSettings::lookup_batch` contacts of a page
+//! together: one `find_links` and one `find_candidates_many` call (a few set-based queries) per
+//! group instead of several queries per contact. The decisions are then made one by one in
+//! listing order, so the in-run duplicate check, the counts and `max_contacts` are exactly what a
+//! one-at-a-time preview gives.
 //!
 //! Value frequencies are `Frequencies::default()` (the matcher's built-in shares) because the
 //! storage ports offer no value counts yet; see `docs/sync.md`.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use rolodex_domain::diff::diff;
+use rolodex_domain::matching::BlockingKey;
 use rolodex_domain::matching::finalize_with_diff;
+use rolodex_domain::matching::index::BlockLimits;
 use rolodex_domain::matching::keys::profile_keys;
 use rolodex_domain::matching::{Action, Candidate, Confidence, Decision, Frequencies, MatchProfile, decide};
 use rolodex_domain::ports::storage::{
-    ContactStoreError, NewSyncItem, NewSyncRun, ProviderLink, ReviewState, SyncKind, SyncStatus,
+    ContactStore, NewSyncItem, NewSyncRun, ProviderLink, ReviewState, SyncKind, SyncStatus, page_size, rank_candidates,
 };
 use rolodex_domain::ports::{ContactSource, FetchRequest};
 use rolodex_domain::{
-    ConnectionId, Contact, ContactFields, ContactStatus, IncomingContact, OrgId, SyncItemId, SyncRunId,
+    ConnectionId, Contact, ContactFields, ContactId, ContactStatus, IncomingContact, OrgId, SyncItemId, SyncRunId,
 };
 
 use super::gaps;
 use super::hash::fields_hash;
-use super::join::join_all;
 use super::model::{
     AutoApprove, FetchMode, PreviewCounts, PreviewReport, PreviewRequest, Recommendation, SyncFilters, item_decision,
 };
@@ -45,7 +49,125 @@ enum Lookup {
 struct Found {
     link: Option<ProviderLink>,
     profile: MatchProfile,
-    found: Vec<Contact>,
+    found: Vec<Arc<Known>>,
+}
+
+/// The key blocks this preview has read ([`ContactStore::find_key_blocks`]; `None`: over its
+/// block limit). A common key (a surname sound and an initial) serves many incoming contacts of a
+/// run; each is read once. Bounded by about `cap` contact ids in all: past it, it is emptied
+/// before the next group.
+struct KnownBlocks {
+    map: HashMap<BlockingKey, Option<Vec<ContactId>>>,
+    ids: usize,
+    cap: usize,
+}
+
+impl KnownBlocks {
+    fn new(cap: usize) -> Self {
+        Self { map: HashMap::new(), ids: 0, cap: cap.max(1) }
+    }
+
+    fn trim(&mut self) {
+        if self.ids > self.cap || self.map.len() > self.cap {
+            self.map.clear();
+            self.ids = 0;
+        }
+    }
+
+    /// Reads the blocks of `keys` not read yet, in one store call.
+    async fn fill(
+        &mut self,
+        store: &dyn ContactStore,
+        org: OrgId,
+        keys: impl Iterator<Item = &BlockingKey>,
+        limits: BlockLimits,
+    ) -> Result<(), SyncError> {
+        let mut missing: Vec<BlockingKey> = keys.filter(|k| !self.map.contains_key(*k)).cloned().collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        missing.sort_unstable();
+        missing.dedup();
+        let blocks = store.find_key_blocks(org, &missing, limits).await?;
+        if blocks.len() != missing.len() {
+            return Err(SyncError::Corrupt(format!(
+                "the store answered {} key blocks for {} keys",
+                blocks.len(),
+                missing.len()
+            )));
+        }
+        for (key, block) in missing.into_iter().zip(blocks) {
+            self.ids += block.as_ref().map_or(0, Vec::len);
+            self.map.insert(key, block);
+        }
+        Ok(())
+    }
+
+    /// The contacts sharing a key of `keys`, strongest first ([`rank_candidates`]).
+    fn ranked(&self, keys: &[BlockingKey]) -> Vec<ContactId> {
+        rank_candidates(
+            keys.iter().filter_map(|k| self.map.get(k).and_then(Option::as_ref).map(|ids| (k.kind, ids.as_slice()))),
+        )
+    }
+}
+
+/// A stored contact read during this preview, with its match profile (built once).
+struct Known {
+    contact: Contact,
+    profile: MatchProfile,
+}
+
+/// The contacts this preview has read, by id (`None`: deleted or gone). Candidates recur from one
+/// group of incoming contacts to the next (a block of similar names serves many of them), so
+/// each is read from the store and profiled once per run instead of once per incoming contact.
+/// Bounded by about `cap` entries: past it, it is emptied before the next group and refills.
+struct KnownContacts {
+    map: HashMap<ContactId, Option<Arc<Known>>>,
+    cap: usize,
+}
+
+impl KnownContacts {
+    fn new(cap: usize) -> Self {
+        Self { map: HashMap::new(), cap: cap.max(1) }
+    }
+
+    /// Reads the contacts among `ids` not read yet, in one store call.
+    async fn fill(&mut self, store: &dyn ContactStore, org: OrgId, ids: &[ContactId]) -> Result<(), SyncError> {
+        let mut missing: Vec<ContactId> = ids.iter().copied().filter(|id| !self.map.contains_key(id)).collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        missing.sort_unstable();
+        missing.dedup();
+        let read = store.get_contacts(org, &missing).await?;
+        for id in &missing {
+            self.map.insert(*id, None);
+        }
+        for c in read {
+            if c.status != ContactStatus::Deleted {
+                let profile = MatchProfile::from_fields(&c.fields);
+                self.map.insert(c.id, Some(Arc::new(Known { contact: c, profile })));
+            }
+        }
+        Ok(())
+    }
+
+    /// Forgets everything when over the cap (called between groups, so a group's own contacts
+    /// stay while it is decided, whatever the cap).
+    fn trim(&mut self) {
+        if self.map.len() > self.cap {
+            self.map.clear();
+        }
+    }
+
+    fn get(&self, id: &ContactId) -> Option<&Arc<Known>> {
+        self.map.get(id).and_then(Option::as_ref)
+    }
+
+    /// Whether `id` has been read (live or not).
+    fn knows(&self, id: &ContactId) -> bool {
+        self.map.contains_key(id)
+    }
 }
 
 /// What became of one incoming contact.
@@ -166,6 +288,8 @@ impl SyncService {
         let mut cursor = None;
         let mut buffer: Vec<NewSyncItem> = Vec::new();
         let mut seen = SeenKeys::default();
+        let mut known = KnownContacts::new(self.settings.preview_cache);
+        let mut blocks = KnownBlocks::new(self.settings.preview_cache.saturating_mul(10));
         let freqs = Frequencies::default();
         'pages: while let Some(req) = next.take() {
             let page = source
@@ -177,25 +301,14 @@ impl SyncService {
             counts.deleted_at_source += page.deletions.len() as u64;
             let mut upserts = page.upserts.into_iter();
             loop {
-                let group: Vec<IncomingContact> =
-                    upserts.by_ref().take(self.settings.lookup_concurrency.max(1)).collect();
+                let group: Vec<IncomingContact> = upserts.by_ref().take(self.settings.lookup_batch.max(1)).collect();
                 if group.is_empty() {
                     break;
                 }
-                // The store lookups of the group at once (a contact the filters leave out needs none).
-                let lookups = join_all(
-                    group
-                        .iter()
-                        .map(|incoming| async move {
-                            if passes(&request.filters, incoming) {
-                                Some(self.lookup(org, request.connection_id, incoming).await)
-                            } else {
-                                None
-                            }
-                        })
-                        .collect(),
-                )
-                .await;
+                // The store lookups of the group together (a contact the filters leave out needs none).
+                let wanted: Vec<bool> = group.iter().map(|incoming| passes(&request.filters, incoming)).collect();
+                let lookups =
+                    self.lookup_group(org, request.connection_id, &group, &wanted, (&mut known, &mut blocks)).await?;
                 for (incoming, lookup) in group.into_iter().zip(lookups) {
                     counts.fetched += 1;
                     let Some(lookup) = lookup else {
@@ -206,7 +319,7 @@ impl SyncService {
                         report.truncated = true;
                         break 'pages;
                     }
-                    match self.evaluate(org, request, incoming, lookup?, &freqs, &mut seen, &mut counts).await? {
+                    match self.evaluate(org, request, incoming, lookup, &freqs, &mut seen, &mut counts).await? {
                         Evaluated::Unchanged => counts.unchanged += 1,
                         Evaluated::Listed(item, action) => {
                             counts.listed += 1;
@@ -263,36 +376,103 @@ impl SyncService {
         Ok(report)
     }
 
-    /// Reads what deciding `incoming` needs from the store: its provider link, and (unless the link
-    /// says it is unchanged) the candidates of its blocking keys plus the contact the link names.
-    async fn lookup(
+    /// Reads what deciding each contact of `group` needs from the store (`None` where `wanted` is
+    /// false): its provider link, and (unless the link says it is unchanged) its strongest live
+    /// candidates plus the contact the link names. For the whole group: one link query, one
+    /// read of the key blocks `blocks` does not hold yet, and one read of the contacts `known`
+    /// does not hold yet.
+    async fn lookup_group(
         &self,
         org: OrgId,
         connection: Option<ConnectionId>,
-        incoming: &IncomingContact,
-    ) -> Result<Lookup, SyncError> {
-        let link = match (connection, incoming.external_id.as_deref()) {
-            (Some(conn), Some(ext)) => self.ports.links.find_link(org, conn, ext).await?,
-            _ => None,
-        };
-        if let Some(l) = &link
-            && l.snapshot_hash.as_deref() == Some(fields_hash(&incoming.fields).as_str())
-        {
-            return Ok(Lookup::Unchanged);
-        }
-        let profile = MatchProfile::from_fields(&incoming.fields);
-        let mut found: Vec<Contact> =
-            self.ports.contacts.find_candidates(org, &profile_keys(&profile), self.settings.candidate_limit).await?;
-        if let Some(l) = &link
-            && !found.iter().any(|c| c.id == l.contact_id)
-        {
-            match self.ports.contacts.get_contact(org, l.contact_id).await {
-                Ok(c) if c.status != ContactStatus::Deleted => found.push(c),
-                Ok(_) | Err(ContactStoreError::NotFound { .. }) => {}
-                Err(e) => return Err(e.into()),
+        group: &[IncomingContact],
+        wanted: &[bool],
+        (known, blocks): (&mut KnownContacts, &mut KnownBlocks),
+    ) -> Result<Vec<Option<Lookup>>, SyncError> {
+        known.trim();
+        blocks.trim();
+        let mut links: HashMap<String, ProviderLink> = HashMap::new();
+        if let Some(conn) = connection {
+            let mut ext: Vec<String> =
+                group.iter().zip(wanted).filter(|(_, w)| **w).filter_map(|(i, _)| i.external_id.clone()).collect();
+            ext.sort_unstable();
+            ext.dedup();
+            if !ext.is_empty() {
+                links = self
+                    .ports
+                    .links
+                    .find_links(org, conn, &ext)
+                    .await?
+                    .into_iter()
+                    .map(|l| (l.external_id.clone(), l))
+                    .collect();
             }
         }
-        Ok(Lookup::Found(Box::new(Found { link, profile, found })))
+        // Which contacts need candidates, with their profiles and keys.
+        let mut slots: Vec<Option<Lookup>> = Vec::with_capacity(group.len());
+        let mut pending: Vec<(usize, Option<ProviderLink>, MatchProfile)> = Vec::new();
+        let mut key_sets = Vec::new();
+        for (i, (incoming, w)) in group.iter().zip(wanted).enumerate() {
+            if !*w {
+                slots.push(None);
+                continue;
+            }
+            let link = incoming.external_id.as_ref().and_then(|e| links.get(e)).cloned();
+            if let Some(l) = &link
+                && l.snapshot_hash.as_deref() == Some(fields_hash(&incoming.fields).as_str())
+            {
+                slots.push(Some(Lookup::Unchanged));
+                continue;
+            }
+            let profile = MatchProfile::from_fields(&incoming.fields);
+            key_sets.push(profile_keys(&profile));
+            pending.push((i, link, profile));
+            slots.push(None);
+        }
+        let limits = self.settings.candidates;
+        blocks.fill(&*self.ports.contacts, org, key_sets.iter().flatten(), limits.blocks).await?;
+        let ranked: Vec<Vec<ContactId>> = key_sets.iter().map(|keys| blocks.ranked(keys)).collect();
+        let per_set = page_size(limits.per_set) as usize;
+        // Read what is not known yet: each set's strongest ids up to its limit (a deleted one
+        // makes room for the next in a further round), and the linked contacts.
+        let mut first = true;
+        loop {
+            let mut unread: Vec<ContactId> = Vec::new();
+            for ids in &ranked {
+                let mut room = per_set;
+                for id in ids {
+                    if room == 0 {
+                        break;
+                    }
+                    if !known.knows(id) {
+                        unread.push(*id);
+                        room -= 1;
+                    } else if known.get(id).is_some() {
+                        room -= 1;
+                    }
+                }
+            }
+            if first {
+                unread.extend(pending.iter().filter_map(|(_, link, _)| link.as_ref().map(|l| l.contact_id)));
+                first = false;
+            }
+            unread.retain(|id| !known.knows(id));
+            if unread.is_empty() {
+                break;
+            }
+            known.fill(&*self.ports.contacts, org, &unread).await?;
+        }
+        for ((i, link, profile), ids) in pending.into_iter().zip(ranked) {
+            let mut found: Vec<Arc<Known>> = ids.iter().filter_map(|id| known.get(id).cloned()).take(per_set).collect();
+            if let Some(l) = &link
+                && !found.iter().any(|k| k.contact.id == l.contact_id)
+                && let Some(k) = known.get(&l.contact_id)
+            {
+                found.push(k.clone());
+            }
+            slots[i] = Some(Lookup::Found(Box::new(Found { link, profile, found })));
+        }
+        Ok(slots)
     }
 
     /// Decides one incoming contact from what the store said about it.
@@ -314,15 +494,14 @@ impl SyncService {
                 (link, profile, found)
             }
         };
-        let profiles: Vec<MatchProfile> = found.iter().map(|c| MatchProfile::from_fields(&c.fields)).collect();
         let linked_id = link.as_ref().map(|l| l.contact_id);
         let candidates: Vec<Candidate<'_>> = found
             .iter()
-            .zip(&profiles)
-            .map(|(c, p)| Candidate { id: c.id, profile: p, linked: Some(c.id) == linked_id })
+            .map(|k| Candidate { id: k.contact.id, profile: &k.profile, linked: Some(k.contact.id) == linked_id })
             .collect();
+        let contact = |id: ContactId| found.iter().map(|k| &k.contact).find(|c| c.id == id);
         let mut decision = decide(&profile, &candidates, freqs, &self.settings.policy);
-        let existing = decision.matched_id.and_then(|id| found.iter().find(|c| c.id == id));
+        let existing = decision.matched_id.and_then(contact);
         let empty = ContactFields::default();
         let field_diff = diff(existing.map_or(&empty, |c| &c.fields), &incoming.fields);
         finalize_with_diff(&mut decision, &field_diff);
@@ -346,11 +525,12 @@ impl SyncService {
             && let Some(adj) = &self.adjudication
         {
             counts.advised += 1;
-            advisor = Some(self.adjudicate(org, adj, &incoming, &mut decision, &found, request.user_id).await);
+            let offered: Vec<Contact> = found.iter().map(|k| k.contact.clone()).collect();
+            advisor = Some(self.adjudicate(org, adj, &incoming, &mut decision, &offered, request.user_id).await);
         }
-        let base_version = decision.matched_id.and_then(|id| found.iter().find(|c| c.id == id)).map(|c| c.version);
+        let base_version = decision.matched_id.and_then(contact).map(|c| c.version);
         // The diff shown is against the contact the (possibly advised) proposal names.
-        let shown_diff = match decision.matched_id.and_then(|id| found.iter().find(|c| c.id == id)) {
+        let shown_diff = match decision.matched_id.and_then(contact) {
             Some(c) if decision.action != Action::Create => diff(&c.fields, &incoming.fields),
             _ => diff(&empty, &incoming.fields),
         };

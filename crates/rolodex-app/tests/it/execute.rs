@@ -159,3 +159,29 @@ async fn merges_are_counted_and_two_items_for_one_contact_apply_in_turn() {
     assert_eq!(merged.fields.given_name.as_deref(), Some("Jane"), "a merge only fills blanks");
     assert_eq!(merged.fields.emails.len(), 2);
 }
+
+#[tokio::test]
+async fn a_run_larger_than_one_listing_page_is_applied_whole() {
+    // Listings return at most `MAX_PAGE` (1,000) items; with the default batch of 1,000 an
+    // execute must still apply every batch, and write the cursor after an exactly full last one.
+    let h = Harness::new();
+    let n = 2_000;
+    let source = ScriptedSource::with(
+        500,
+        (0..n)
+            .map(|i| {
+                incoming(&i.to_string(), person(&format!("Given{i}"), "Family", Some(&format!("p{i}@x.io")), None))
+            })
+            .collect(),
+    );
+    let svc = h.service();
+    let req = PreviewRequest { mode: FetchMode::Incremental, ..full(&h) };
+    let preview = svc.preview(h.org, &source, req).await.unwrap();
+    assert_eq!(preview.counts.create, n);
+    assert_eq!(svc.approve_high_confidence(h.org, preview.run_id).await.unwrap(), n);
+    let report = svc.execute(h.org, preview.run_id, actor()).await.unwrap();
+    assert_eq!((report.created, report.failed, report.status), (n, 0, Some(SyncStatus::Completed)));
+    assert!(report.cursor_advanced, "the cursor moves with the last write");
+    assert_eq!(h.store.contacts_of(h.org).len() as u64, n);
+    assert!(h.store.get_cursor(h.org, h.conn, "contacts").await.unwrap().is_some());
+}

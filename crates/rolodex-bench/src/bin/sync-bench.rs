@@ -65,9 +65,9 @@ struct Args {
     /// Items written at a time during preview (`SyncSettings::item_batch`).
     #[arg(long, default_value_t = SyncSettings::default().item_batch)]
     item_batch: usize,
-    /// Contacts whose store lookups the preview makes at once (`SyncSettings::lookup_concurrency`).
-    #[arg(long, default_value_t = SyncSettings::default().lookup_concurrency)]
-    lookup_concurrency: usize,
+    /// Contacts whose store lookups the preview makes together (`SyncSettings::lookup_batch`).
+    #[arg(long, default_value_t = SyncSettings::default().lookup_batch)]
+    lookup_batch: usize,
     /// Also time the same preview with one contact looked up at a time (the alternative), first.
     #[arg(long)]
     compare_sequential: bool,
@@ -306,10 +306,10 @@ async fn bench_on(db: &Db, args: &Args, data: &Data) -> Result<()> {
     let settings = SyncSettings {
         apply_batch: args.apply_batch,
         item_batch: args.item_batch,
-        lookup_concurrency: args.lookup_concurrency,
+        lookup_batch: args.lookup_batch,
         ..SyncSettings::default()
     };
-    let sequential = SyncService::new(ports.clone(), SyncSettings { lookup_concurrency: 1, ..settings });
+    let sequential = SyncService::new(ports.clone(), SyncSettings { lookup_batch: 1, ..settings });
     let sync = SyncService::new(ports, settings);
     let actor = Actor::System("bench".into());
     println!("backend: {} ({})", store.backend_name(), db.url.rsplit('/').next().unwrap_or_default());
@@ -362,7 +362,7 @@ async fn bench_on(db: &Db, args: &Args, data: &Data) -> Result<()> {
     let preview =
         timed(async { sync.preview(org, &source, request(AutoApprove::Never)).await.map_err(anyhow::Error::from) })
             .await?;
-    println!("{}", preview_line(&format!("preview, {} at a time", args.lookup_concurrency), &preview));
+    println!("{}", preview_line(&format!("preview, {} at a time", args.lookup_batch), &preview));
     let run = preview.value.run_id;
     let approve = timed(async { sync.approve_high_confidence(org, run).await.map_err(anyhow::Error::from) }).await?;
     println!("{:<22} {:>7.2} s  ({} high-confidence items approved)", "approve", approve.wall, approve.value);

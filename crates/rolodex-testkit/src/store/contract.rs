@@ -7,17 +7,18 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use rolodex_domain::matching::blocking_keys;
+use rolodex_domain::matching::index::BlockLimits;
+use rolodex_domain::matching::{BlockingKey, KeyKind, blocking_keys};
 use rolodex_domain::ports::SyncCursor;
 use rolodex_domain::ports::storage::{
     AccountStore, AccountStoreError, Activity, ActivityStore, Actor, AiUsageRecord, AiUsageStore, AiUsageTotals,
     ApplyBatch, ApplyChange, ApplyOp, AuditFilter, AuditLog, CampaignFilter, CampaignStatus, CampaignStore,
-    CampaignStoreError, ConnectionSettings, ConnectionStatus, ConnectionStore, ConnectionStoreError, ContactQuery,
-    ContactStore, ContactStoreError, CursorStore, HistoryStoreError, ItemDecision, ItemFilter, ItemOutcome, JobQueue,
-    JobQueueError, JobState, LinkStore, MessageCounts, MessageState, NewAuditEntry, NewCampaign, NewCampaignMessage,
-    NewConnection, NewContact, NewJob, NewSyncItem, NewSyncRun, NewUser, NewWebhookReceipt, Permission, ProviderLink,
-    ReceiptOutcome, ReviewState, Role, RunFilter, Schedule, SyncCounts, SyncKind, SyncRunStore, SyncStatus,
-    SyncStoreError, Tokens, WebhookReceiptStore,
+    CampaignStoreError, CandidateLimits, ConnectionSettings, ConnectionStatus, ConnectionStore, ConnectionStoreError,
+    ContactQuery, ContactStore, ContactStoreError, CursorStore, HistoryStoreError, ItemDecision, ItemFilter,
+    ItemOutcome, JobQueue, JobQueueError, JobState, LinkStore, MessageCounts, MessageState, NewAuditEntry, NewCampaign,
+    NewCampaignMessage, NewConnection, NewContact, NewJob, NewSyncItem, NewSyncRun, NewUser, NewWebhookReceipt,
+    Permission, ProviderLink, ReceiptOutcome, ReviewState, Role, RunFilter, Schedule, SyncCounts, SyncKind,
+    SyncRunStore, SyncStatus, SyncStoreError, Tokens, WebhookReceiptStore,
 };
 use rolodex_domain::{
     ActivityId, ApiKeyId, AuditId, CampaignId, CampaignMessageId, ConnectionId, ContactFields, ContactId, ContactPhone,
@@ -233,6 +234,116 @@ where
         .unwrap();
     assert_eq!(rest.len(), 2, "pages continue after the last id");
     assert!(rest[0].id > first[3].id);
+
+    batched_lookups(store, a, b, conn.id).await;
+}
+
+/// `find_candidates_many` answers what `find_candidates` answers for each key set (order, limit,
+/// deleted contacts left out with the next id taking their place); `find_links` finds the links
+/// that exist; neither crosses organisations.
+async fn batched_lookups<S>(store: &S, a: OrgId, b: OrgId, conn: ConnectionId)
+where
+    S: ContactStore + LinkStore,
+{
+    let mut smiths = Vec::new();
+    for i in 0..4 {
+        let fields = person("John", "Smith", Some(&format!("john{i}@smith.io")), None);
+        let new = NewContact { id: ContactId::new_v7(), fields, status: ContactStatus::Active };
+        smiths.push(store.create_contact(a, new, &[]).await.unwrap());
+    }
+    let solo = person("Zed", "Zulu", Some("zed@zulu.io"), None);
+    let zed = store
+        .create_contact(
+            a,
+            NewContact { id: ContactId::new_v7(), fields: solo.clone(), status: ContactStatus::Active },
+            &[],
+        )
+        .await
+        .unwrap();
+    // The first Smith is deleted: with a limit of 2 the next two by id are the candidates.
+    store.set_contact_status(a, smiths[0].id, 1, ContactStatus::Deleted, &[]).await.unwrap();
+    let sets = vec![
+        blocking_keys(&person("John", "Smith", None, None)),
+        Vec::new(),
+        blocking_keys(&solo),
+        blocking_keys(&person("Nobody", "Known", Some("no@one.io"), None)),
+        blocking_keys(&person("Other", "Person", Some("zed@zulu.io"), None)),
+    ];
+    let limits = CandidateLimits { per_set: 2, ..CandidateLimits::default() };
+    let many = store.find_candidates_many(a, &sets, limits).await.expect("candidates many");
+    assert_eq!(many.len(), sets.len(), "one answer per key set");
+    for (keys, found) in sets.iter().zip(&many).take(4) {
+        let one = store.find_candidates(a, keys, 2).await.unwrap();
+        assert_eq!(
+            found.iter().map(|c| c.id).collect::<Vec<_>>(),
+            one.iter().map(|c| c.id).collect::<Vec<_>>(),
+            "many agrees with one for {keys:?}"
+        );
+    }
+    assert_eq!(many[0].iter().map(|c| c.id).collect::<Vec<_>>(), vec![smiths[1].id, smiths[2].id], "live, by id");
+    assert!(many[1].is_empty() && many[3].is_empty());
+    assert_eq!(many[2].iter().map(|c| c.id).collect::<Vec<_>>(), vec![zed.id]);
+    assert_eq!(many[4].iter().map(|c| c.id).collect::<Vec<_>>(), vec![zed.id], "an email key finds its contact");
+    assert_eq!(many[2][0].fields, solo, "the whole contact is read");
+    // Strongest first: a shared email outranks shared name keys, whatever the ids.
+    let john_zed = vec![blocking_keys(&person("John", "Smith", Some("zed@zulu.io"), None))];
+    let ranked = store.find_candidates_many(a, &john_zed, limits).await.unwrap();
+    assert_eq!(ranked[0].iter().map(|c| c.id).collect::<Vec<_>>(), vec![zed.id, smiths[1].id], "email first");
+    // A name key shared by more contacts than its block limit is skipped.
+    let tight = CandidateLimits { per_set: 10, blocks: BlockLimits { max_name_block: 2, ..BlockLimits::default() } };
+    let capped = store.find_candidates_many(a, &sets, tight).await.unwrap();
+    assert!(capped[0].is_empty(), "the John Smith block (3 live) is over 2: skipped, got {:?}", capped[0]);
+    assert_eq!(capped[2].iter().map(|c| c.id).collect::<Vec<_>>(), vec![zed.id], "small blocks still count");
+    let across = store.find_candidates_many(b, &sets, limits).await.unwrap();
+    assert!(across.iter().all(Vec::is_empty), "candidates many across orgs");
+
+    // Key blocks: the ids under each key (the index may still name a deleted contact), `None`
+    // over the block limit, empty for an unknown key; answers follow the keys, repeats included.
+    let smith_key = sets[0].iter().find(|k| k.value.starts_with("sx:")).expect("a phonetic name key").clone();
+    let zed_email = sets[2].iter().find(|k| k.kind == KeyKind::Email).expect("an email key").clone();
+    let unknown = BlockingKey { kind: KeyKind::Email, value: "nobody@nowhere.io".to_owned() };
+    let keys = vec![smith_key.clone(), zed_email.clone(), unknown, smith_key];
+    let blocks = store.find_key_blocks(a, &keys, BlockLimits::default()).await.expect("key blocks");
+    assert_eq!(blocks.len(), keys.len(), "one answer per key");
+    let smith_block = blocks[0].clone().expect("a small block");
+    for s in &smiths[1..] {
+        assert!(smith_block.contains(&s.id), "{smith_block:?} lacks {}", s.id);
+    }
+    assert_eq!(blocks[1], Some(vec![zed.id]));
+    assert_eq!(blocks[2], Some(vec![]), "an unknown key has an empty block");
+    assert_eq!(blocks[3], blocks[0], "a repeated key gets the same answer");
+    let tight_blocks = BlockLimits { max_name_block: 2, ..BlockLimits::default() };
+    let capped = store.find_key_blocks(a, &keys, tight_blocks).await.unwrap();
+    assert_eq!(capped[0], None, "a block over its limit is None");
+    assert_eq!(capped[1], Some(vec![zed.id]), "identifier keys have their own limit");
+    let across = store.find_key_blocks(b, &keys, BlockLimits::default()).await.unwrap();
+    assert!(across.iter().all(|b| b.as_ref().is_some_and(Vec::is_empty)), "key blocks across orgs");
+
+    let snapshot = person("Zed", "Zulu", None, None);
+    for (contact, ext) in [(zed.id, "z-1"), (smiths[1].id, "s-1")] {
+        let link = ProviderLink {
+            contact_id: contact,
+            connection_id: conn,
+            external_id: ext.to_owned(),
+            external_version: None,
+            snapshot: Some(snapshot.clone()),
+            snapshot_hash: Some(format!("h-{ext}")),
+            remote_updated_at: None,
+            synced_at: OffsetDateTime::UNIX_EPOCH,
+        };
+        store.upsert_link(a, &link).await.unwrap();
+    }
+    let wanted = ["z-1".to_owned(), "missing".to_owned(), "s-1".to_owned()];
+    let mut links = store.find_links(a, conn, &wanted).await.expect("find links");
+    links.sort_by(|x, y| x.external_id.cmp(&y.external_id));
+    assert_eq!(
+        links.iter().map(|l| (l.external_id.as_str(), l.contact_id)).collect::<Vec<_>>(),
+        vec![("s-1", smiths[1].id), ("z-1", zed.id)]
+    );
+    assert_eq!(links[1].snapshot, Some(snapshot), "the snapshot is read");
+    assert_eq!(links[1], store.find_link(a, conn, "z-1").await.unwrap().unwrap());
+    assert!(store.find_links(b, conn, &wanted).await.unwrap().is_empty(), "links across orgs");
+    assert!(store.find_links(a, conn, &[]).await.unwrap().is_empty());
 }
 
 /// [`ConnectionStore`]: tokens round-trip as secrets, duplicates, status, resolve, tenancy.

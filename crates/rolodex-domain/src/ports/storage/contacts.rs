@@ -2,6 +2,8 @@
 //! delete, search, match candidates by blocking key) and [`LinkStore`] (which provider record a
 //! contact is, with the last-synced snapshot for three-way merges).
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
@@ -9,7 +11,8 @@ use super::{ContactStoreError, NewJob};
 use crate::contact::{Contact, ContactFields, ContactStatus};
 use crate::email::EmailAddress;
 use crate::ids::{ConnectionId, ContactId, OrgId};
-use crate::matching::BlockingKey;
+use crate::matching::index::BlockLimits;
+use crate::matching::{BlockingKey, KeyKind};
 use crate::phone::PhoneE164;
 
 /// A contact to create.
@@ -39,6 +42,58 @@ pub struct ContactQuery {
     pub after: Option<ContactId>,
     /// Page size (see [`page_size`](super::page_size)).
     pub limit: u32,
+}
+
+/// How many candidates [`ContactStore::find_candidates_many`] returns per key set, and which
+/// keys it skips as too common.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CandidateLimits {
+    /// Candidates per key set (clamped like a page, see [`page_size`](super::page_size)).
+    pub per_set: u32,
+    /// Keys shared by more contacts than these are skipped.
+    pub blocks: BlockLimits,
+}
+
+impl Default for CandidateLimits {
+    fn default() -> Self {
+        Self { per_set: 50, blocks: BlockLimits::default() }
+    }
+}
+
+impl CandidateLimits {
+    /// The block limit of a kind of key.
+    #[must_use]
+    pub fn block_cap(&self, kind: KeyKind) -> u32 {
+        let cap = match kind {
+            KeyKind::Name => self.blocks.max_name_block,
+            KeyKind::Email | KeyKind::Phone => self.blocks.max_identifier_block,
+        };
+        u32::try_from(cap).unwrap_or(u32::MAX)
+    }
+}
+
+/// Orders the contacts of the given key blocks strongest first: by the number of email and phone
+/// keys they share, then the number of name keys, then by id. Each contact appears once.
+/// (`T` is a contact id, or its text form in a store: both order the same way.)
+#[must_use]
+pub fn rank_candidates<'a, T, I>(blocks: I) -> Vec<T>
+where
+    T: Ord + std::hash::Hash + Clone + 'a,
+    I: IntoIterator<Item = (KeyKind, &'a [T])>,
+{
+    let mut strength: HashMap<&'a T, (u32, u32)> = HashMap::new();
+    for (kind, ids) in blocks {
+        for id in ids {
+            let s = strength.entry(id).or_default();
+            match kind {
+                KeyKind::Email | KeyKind::Phone => s.0 += 1,
+                KeyKind::Name => s.1 += 1,
+            }
+        }
+    }
+    let mut ranked: Vec<(&T, (u32, u32))> = strength.into_iter().collect();
+    ranked.sort_unstable_by(|(a, sa), (b, sb)| sb.cmp(sa).then(a.cmp(b)));
+    ranked.into_iter().map(|(id, _)| id.clone()).collect()
 }
 
 /// The store of contacts. Every write refreshes the contact's email, phone and blocking-key index
@@ -110,6 +165,66 @@ pub trait ContactStore: Send + Sync + 'static {
         limit: u32,
     ) -> Result<Vec<Contact>, ContactStoreError>;
 
+    /// The match candidates of many incoming contacts at once: entry `i` of the answer holds the
+    /// live contacts sharing a key of `key_sets[i]`, strongest first (see [`CandidateLimits`]),
+    /// at most `limits.per_set`. A key shared by more contacts than its block limit is skipped, as
+    /// the in-memory linker does ([`BlockLimits`]): a common surname sound says little and would
+    /// crowd out the real candidates. A sync preview calls this once per group of incoming
+    /// contacts; stores override the default (one [`find_candidates`](Self::find_candidates)
+    /// call per key) with a few set-based queries.
+    ///
+    /// # Errors
+    /// `Unexpected` on database failure.
+    async fn find_candidates_many(
+        &self,
+        org: OrgId,
+        key_sets: &[Vec<BlockingKey>],
+        limits: CandidateLimits,
+    ) -> Result<Vec<Vec<Contact>>, ContactStoreError> {
+        let mut out = Vec::with_capacity(key_sets.len());
+        for keys in key_sets {
+            let mut blocks: Vec<(KeyKind, Vec<ContactId>)> = Vec::with_capacity(keys.len());
+            let mut contacts: HashMap<ContactId, Contact> = HashMap::new();
+            for key in keys {
+                let cap = limits.block_cap(key.kind);
+                let block = self.find_candidates(org, std::slice::from_ref(key), cap.saturating_add(1)).await?;
+                if block.len() > cap as usize {
+                    continue;
+                }
+                blocks.push((key.kind, block.iter().map(|c| c.id).collect()));
+                contacts.extend(block.into_iter().map(|c| (c.id, c)));
+            }
+            let ranked = rank_candidates(blocks.iter().map(|(k, ids)| (*k, ids.as_slice())));
+            out.push(ranked.into_iter().take(limits.per_set as usize).filter_map(|id| contacts.remove(&id)).collect());
+        }
+        Ok(out)
+    }
+
+    /// The blocks of `keys`: entry `i` is `None` when more contacts than the block limit of its
+    /// kind share `keys[i]` (the key is too common to say anything), else the ids of the
+    /// contacts indexed under it, in any order. The index does not know the status, so deleted
+    /// contacts may be named (a caller reads the contacts and skips them). A caller that ranks
+    /// the blocks itself ([`rank_candidates`]) can keep blocks across calls: the sync preview
+    /// asks for each key once per run, where a common key serves many incoming contacts.
+    ///
+    /// # Errors
+    /// `Unexpected` on database failure.
+    async fn find_key_blocks(
+        &self,
+        org: OrgId,
+        keys: &[BlockingKey],
+        limits: BlockLimits,
+    ) -> Result<Vec<Option<Vec<ContactId>>>, ContactStoreError> {
+        let per = CandidateLimits { per_set: 0, blocks: limits };
+        let mut out = Vec::with_capacity(keys.len());
+        for key in keys {
+            let cap = per.block_cap(key.kind);
+            let block = self.find_candidates(org, std::slice::from_ref(key), cap.saturating_add(1)).await?;
+            out.push((block.len() <= cap as usize).then(|| block.into_iter().map(|c| c.id).collect()));
+        }
+        Ok(out)
+    }
+
     /// How many contacts `org` has that are not deleted.
     ///
     /// # Errors
@@ -159,6 +274,26 @@ pub trait LinkStore: Send + Sync + 'static {
         connection: ConnectionId,
         external_id: &str,
     ) -> Result<Option<ProviderLink>, ContactStoreError>;
+
+    /// The links of many provider records of one connection at once (those that exist, in any
+    /// order). Stores override the default, which asks one record at a time.
+    ///
+    /// # Errors
+    /// `Unexpected` on database failure.
+    async fn find_links(
+        &self,
+        org: OrgId,
+        connection: ConnectionId,
+        external_ids: &[String],
+    ) -> Result<Vec<ProviderLink>, ContactStoreError> {
+        let mut out = Vec::new();
+        for ext in external_ids {
+            if let Some(l) = self.find_link(org, connection, ext).await? {
+                out.push(l);
+            }
+        }
+        Ok(out)
+    }
 
     /// Every link of a contact.
     ///
