@@ -530,8 +530,17 @@ impl SyncService {
         }
         let base_version = decision.matched_id.and_then(contact).map(|c| c.version);
         // The diff shown is against the contact the (possibly advised) proposal names.
+        // (Usually the one already computed: same contact, or none on both sides.)
+        let first_against = existing.map(|c| c.id);
         let shown_diff = match decision.matched_id.and_then(contact) {
-            Some(c) if decision.action != Action::Create => diff(&c.fields, &incoming.fields),
+            Some(c) if decision.action != Action::Create => {
+                if first_against == Some(c.id) {
+                    field_diff
+                } else {
+                    diff(&c.fields, &incoming.fields)
+                }
+            }
+            _ if first_against.is_none() => field_diff,
             _ => diff(&empty, &incoming.fields),
         };
         let auto = request.auto_approve == AutoApprove::HighConfidence
