@@ -1023,6 +1023,22 @@ impl LinkStore for Store {
         rows.into_iter().map(from_link_row).collect::<DbResult<Vec<_>>>().map_err(DbError::into_port)
     }
 
+    async fn count_links(&self, org: OrgId, connection: ConnectionId) -> Result<u64, ContactStoreError> {
+        let (org, connection) = (org.to_string(), connection.to_string());
+        let n: i64 = read!(self, |conn| {
+            Ok(each!(conn, |c| {
+                provider_links::table
+                    .filter(provider_links::org_id.eq(&org))
+                    .filter(provider_links::connection_id.eq(&connection))
+                    .count()
+                    .get_result(c)
+                    .await
+            })?)
+        })
+        .map_err(DbError::into_port)?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     async fn links_of(&self, org: OrgId, contact: ContactId) -> Result<Vec<ProviderLink>, ContactStoreError> {
         let (org, contact) = (org.to_string(), contact.to_string());
         let rows: Vec<LinkRow> = read!(self, |conn| {

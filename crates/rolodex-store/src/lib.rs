@@ -107,11 +107,13 @@ fn redact(url: &str) -> String {
     }
 }
 
-/// Set on every SQLite connection. Besides WAL and the busy timeout: a 32 MiB page cache per
-/// connection (the default 2 MiB makes a sync preview against 100,000 contacts re-read the same
-/// index pages from the kernel) and memory-mapped reads of up to 256 MiB of the file (shared by
-/// every connection through the OS page cache).
-const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; \
+/// Set on every SQLite connection. The busy timeout comes first: the pragmas after it (switching
+/// to WAL takes a lock) then wait for another process's transaction instead of failing at once
+/// with "database is locked". Besides WAL: a 32 MiB page cache per connection (the default 2 MiB
+/// makes a sync preview against 100,000 contacts re-read the same index pages from the kernel) and
+/// memory-mapped reads of up to 256 MiB of the file (shared by every connection through the OS
+/// page cache).
+const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
      PRAGMA synchronous = NORMAL; PRAGMA cache_size = -32768; PRAGMA mmap_size = 268435456;";
 
 fn sqlite_pool(path: &str, size: usize) -> Result<Pool<SqliteConn>, StoreInitError> {

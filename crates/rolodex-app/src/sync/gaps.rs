@@ -1,19 +1,15 @@
-//! Stand-ins for three storage queries the ports do not offer yet, each one small function over
+//! Stand-ins for two storage queries the ports do not offer yet, each one small function over
 //! the existing ports so it can be swapped for the real query without touching the use cases
 //! (see `docs/sync.md`, "Storage gaps"):
 //!
 //! - the cursor a preview will advance on execute is parked under a per-run resource of the
 //!   [`CursorStore`] (wanted: a `pending_cursor` column on the sync run);
 //! - a reviewer's override of an item is an audit entry of the run, read back by execute (wanted:
-//!   `SyncRunStore::override_item`);
-//! - "this connection had contacts" is read from its earlier runs (wanted: a count of the
-//!   connection's provider links).
+//!   `SyncRunStore::override_item`).
 
 use std::collections::HashMap;
 
-use rolodex_domain::ports::storage::{
-    Actor, AuditFilter, AuditLog, CursorStore, ItemFilter, NewAuditEntry, RunFilter, SyncRunStore,
-};
+use rolodex_domain::ports::storage::{Actor, AuditFilter, AuditLog, CursorStore, NewAuditEntry};
 use rolodex_domain::ports::{IdGenerator, SyncCursor};
 use rolodex_domain::{AuditId, ConnectionId, OrgId, SyncItemId, SyncRunId};
 
@@ -123,35 +119,4 @@ pub(crate) async fn load_overrides(
         }
     }
     Ok(out)
-}
-
-/// Whether an earlier run of `connection` saw contacts (created, updated or listed any). Looks at
-/// up to 500 earlier runs of the provider.
-pub(crate) async fn connection_had_contacts(
-    runs: &dyn SyncRunStore,
-    org: OrgId,
-    provider: &str,
-    connection: ConnectionId,
-    current: SyncRunId,
-) -> Result<bool, SyncError> {
-    let mut before = None;
-    for _ in 0..5 {
-        let filter = RunFilter { user_id: None, status: None, provider: Some(provider.to_owned()), before, limit: 100 };
-        let page = runs.list_runs(org, &filter).await?;
-        for run in page.iter().filter(|r| r.connection_id == Some(connection) && r.id != current) {
-            let c = run.counts;
-            if c.created + c.updated + c.skipped > 0 {
-                return Ok(true);
-            }
-            let probe = ItemFilter { limit: 1, ..ItemFilter::default() };
-            if !runs.list_items(org, run.id, &probe).await?.is_empty() {
-                return Ok(true);
-            }
-        }
-        match page.last() {
-            Some(last) if page.len() == 100 => before = Some(last.id),
-            _ => break,
-        }
-    }
-    Ok(false)
 }

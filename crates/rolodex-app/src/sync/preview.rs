@@ -353,7 +353,7 @@ impl SyncService {
             && full_listing
             && counts.fetched == 0
             && let Some(conn) = request.connection_id
-            && gaps::connection_had_contacts(&*self.ports.runs, org, source.provider(), conn, run_id).await?
+            && self.ports.links.count_links(org, conn).await? > 0
         {
             tracing::warn!(connection = %conn, "source returned no contacts where it had some: aborting");
             return Err(SyncError::SourceEmptied { connection: conn, run: run_id });

@@ -200,6 +200,10 @@ impl LinkStore for MemoryStore {
         Ok(self.lock().links.get(&(org, connection, external_id.to_owned())).cloned())
     }
 
+    async fn count_links(&self, org: OrgId, connection: ConnectionId) -> Result<u64, ContactStoreError> {
+        Ok(self.lock().links.keys().filter(|(o, c, _)| *o == org && *c == connection).count() as u64)
+    }
+
     async fn links_of(&self, org: OrgId, contact: ContactId) -> Result<Vec<ProviderLink>, ContactStoreError> {
         let s = self.lock();
         Ok(s.links

@@ -343,6 +343,8 @@ where
     assert_eq!(links[1].snapshot, Some(snapshot), "the snapshot is read");
     assert_eq!(links[1], store.find_link(a, conn, "z-1").await.unwrap().unwrap());
     assert!(store.find_links(b, conn, &wanted).await.unwrap().is_empty(), "links across orgs");
+    assert_eq!(store.count_links(a, conn).await.unwrap(), 2, "the links of the connection");
+    assert_eq!(store.count_links(b, conn).await.unwrap(), 0, "count links across orgs");
     assert!(store.find_links(a, conn, &[]).await.unwrap().is_empty());
 }
 

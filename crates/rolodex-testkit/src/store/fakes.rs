@@ -381,6 +381,11 @@ impl LinkStore for MemoryStore {
         Ok(s.links.get(&(connection, external_id.to_owned())).filter(|(o, _)| *o == org).map(|(_, l)| l.clone()))
     }
 
+    async fn count_links(&self, org: OrgId, connection: ConnectionId) -> Result<u64, ContactStoreError> {
+        let s = self.lock();
+        Ok(s.links.values().filter(|(o, l)| *o == org && l.connection_id == connection).count() as u64)
+    }
+
     async fn links_of(&self, org: OrgId, contact: ContactId) -> Result<Vec<ProviderLink>, ContactStoreError> {
         let s = self.lock();
         Ok(s.links.values().filter(|(o, l)| *o == org && l.contact_id == contact).map(|(_, l)| l.clone()).collect())

@@ -295,6 +295,13 @@ pub trait LinkStore: Send + Sync + 'static {
         Ok(out)
     }
 
+    /// How many provider records of `connection` are linked to contacts (whatever the
+    /// contacts' status): a source that had some and suddenly lists none is suspect.
+    ///
+    /// # Errors
+    /// `Unexpected` on database failure.
+    async fn count_links(&self, org: OrgId, connection: ConnectionId) -> Result<u64, ContactStoreError>;
+
     /// Every link of a contact.
     ///
     /// # Errors
