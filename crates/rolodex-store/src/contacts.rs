@@ -976,21 +976,8 @@ impl LinkStore for Store {
         connection: ConnectionId,
         external_id: &str,
     ) -> Result<Option<ProviderLink>, ContactStoreError> {
-        let (org, connection) = (org.to_string(), connection.to_string());
-        let row: Option<LinkRow> = read!(self, |conn| {
-            Ok(each!(conn, |c| {
-                provider_links::table
-                    .filter(provider_links::org_id.eq(&org))
-                    .filter(provider_links::connection_id.eq(&connection))
-                    .filter(provider_links::external_id.eq(external_id))
-                    .select(LinkRow::as_select())
-                    .first(c)
-                    .await
-                    .optional()
-            })?)
-        })
-        .map_err(DbError::into_port)?;
-        row.map(from_link_row).transpose().map_err(DbError::into_port)
+        // (external_id is unique per connection: at most one row.)
+        Ok(self.find_links(org, connection, &[external_id.to_owned()]).await?.pop())
     }
 
     async fn find_links(
