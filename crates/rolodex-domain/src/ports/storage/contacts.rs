@@ -181,23 +181,32 @@ pub trait ContactStore: Send + Sync + 'static {
         key_sets: &[Vec<BlockingKey>],
         limits: CandidateLimits,
     ) -> Result<Vec<Vec<Contact>>, ContactStoreError> {
-        let mut out = Vec::with_capacity(key_sets.len());
-        for keys in key_sets {
-            let mut blocks: Vec<(KeyKind, Vec<ContactId>)> = Vec::with_capacity(keys.len());
-            let mut contacts: HashMap<ContactId, Contact> = HashMap::new();
-            for key in keys {
-                let cap = limits.block_cap(key.kind);
-                let block = self.find_candidates(org, std::slice::from_ref(key), cap.saturating_add(1)).await?;
-                if block.len() > cap as usize {
-                    continue;
-                }
-                blocks.push((key.kind, block.iter().map(|c| c.id).collect()));
-                contacts.extend(block.into_iter().map(|c| (c.id, c)));
-            }
-            let ranked = rank_candidates(blocks.iter().map(|(k, ids)| (*k, ids.as_slice())));
-            out.push(ranked.into_iter().take(limits.per_set as usize).filter_map(|id| contacts.remove(&id)).collect());
-        }
-        Ok(out)
+        // Built on `find_key_blocks`, so a store that overrides that gets this batched too.
+        let mut keys: Vec<BlockingKey> = key_sets.iter().flatten().cloned().collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let blocks = self.find_key_blocks(org, &keys, limits.blocks).await?;
+        let by_key: HashMap<&BlockingKey, &[ContactId]> =
+            keys.iter().zip(&blocks).filter_map(|(k, b)| b.as_deref().map(|ids| (k, ids))).collect();
+        let ranked: Vec<Vec<ContactId>> = key_sets
+            .iter()
+            .map(|set| rank_candidates(set.iter().filter_map(|k| by_key.get(k).map(|ids| (k.kind, *ids)))))
+            .collect();
+        let mut wanted: Vec<ContactId> = ranked.iter().flatten().copied().collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        let live: HashMap<ContactId, Contact> = if wanted.is_empty() {
+            HashMap::new()
+        } else {
+            self.get_contacts(org, &wanted)
+                .await?
+                .into_iter()
+                .filter(|c| c.status != ContactStatus::Deleted)
+                .map(|c| (c.id, c))
+                .collect()
+        };
+        let per_set = super::page_size(limits.per_set) as usize;
+        Ok(ranked.iter().map(|ids| ids.iter().filter_map(|id| live.get(id).cloned()).take(per_set).collect()).collect())
     }
 
     /// The blocks of `keys`: entry `i` is `None` when more contacts than the block limit of its
