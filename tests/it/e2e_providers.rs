@@ -92,13 +92,26 @@ async fn incremental_sync_sees_an_update_and_a_deletion(db: TestDb) {
     mock.delete_remote(&ids[1]).await;
     let out = db.cli(&["sync", &conn, "--execute"]).await.expect("incremental sync");
     assert!(out.contains("1 fetched"), "only the change is fetched: {out}");
+    assert!(out.contains("1 delete)"), "the deletion is proposed: {out}");
     assert!(out.contains("1 deleted at the source"), "{out}");
     assert!(out.contains("updated 1,"), "{out}");
+    assert!(out.contains("1 waiting for review"), "a deletion waits for a person: {out}");
     let contacts = db.contacts().await;
-    assert_eq!(contacts.len(), 6, "a remote deletion is counted, not applied by the pull sync");
+    assert_eq!(contacts.len(), 6, "nothing is deleted before a person approves it");
     let updated: Vec<_> =
         contacts.iter().filter(|c| c.fields.company.as_deref() == Some("Analytical Engines Ltd")).collect();
     assert_eq!(updated.len(), 1);
+
+    // A person approves the deletion (item #1, after the update) and executes it.
+    let runs = db.cli(&["runs", "list", "--json", "--limit", "1"]).await.expect("runs");
+    let run: serde_json::Value = serde_json::from_str(runs.lines().next().expect("a run")).expect("json");
+    let run_id = run["run_id"].as_str().expect("run id").to_owned();
+    let reviewed = db.cli(&["review", &run_id, "--approve", "1", "--execute"]).await.expect("review");
+    assert!(reviewed.contains("deleted 1,"), "{reviewed}");
+    let live = db.contacts().await;
+    assert_eq!(live.len(), 5, "the deleted contact is no longer listed");
+    let shown = db.cli_json(&["runs", "show", &run_id, "--json"]).await;
+    assert_eq!((n(&shown, "deleted"), n(&shown, "updated")), (1, 1), "{shown}");
 }
 
 both!(an_emptied_source_aborts_the_run);

@@ -32,6 +32,15 @@ pub struct Summary {
     pub pending_review: u64,
     /// Items that failed.
     pub failed: u64,
+    /// Contacts soft-deleted because the source deleted them (only present when some were; a
+    /// file import never deletes).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub deleted: u64,
+}
+
+#[expect(clippy::trivially_copy_pass_by_ref, reason = "serde's skip_serializing_if passes a reference")]
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Summary {
@@ -47,6 +56,7 @@ impl Summary {
             skipped: r.skipped,
             pending_review: progress.pending_review,
             failed: r.failed,
+            deleted: r.deleted,
         }
     }
 }
@@ -111,7 +121,7 @@ pub async fn execute_with_progress(ctx: &Ctx, env: &Env, run: SyncRunId) -> Resu
 }
 
 fn done(p: &RunProgress) -> u64 {
-    p.counts.created + p.counts.updated + p.counts.skipped + p.counts.failed
+    p.counts.created + p.counts.updated + p.counts.deleted + p.counts.skipped + p.counts.failed
 }
 
 /// Approves every pending item that has an action (everything but `review` proposals).
@@ -190,23 +200,11 @@ enum RunsCommand {
 }
 
 fn parse_action(s: &str) -> Result<Action> {
-    match s.trim().to_lowercase().as_str() {
-        "create" => Ok(Action::Create),
-        "update" => Ok(Action::Update),
-        "merge" => Ok(Action::Merge),
-        "skip" => Ok(Action::Skip),
-        "review" => Ok(Action::Review),
-        other => bail!("unknown action `{other}`: expected create, update, merge, skip or review"),
-    }
+    Action::parse(s).map_err(|e| anyhow!(e))
 }
 
 fn parse_confidence(s: &str) -> Result<Confidence> {
-    match s.trim().to_lowercase().as_str() {
-        "low" => Ok(Confidence::Low),
-        "medium" => Ok(Confidence::Medium),
-        "high" => Ok(Confidence::High),
-        other => bail!("unknown confidence `{other}`: expected low, medium or high"),
-    }
+    Confidence::parse(s).map_err(|e| anyhow!(e))
 }
 
 /// `rolodex runs`.
@@ -227,7 +225,8 @@ pub async fn runs(global: &Global, env: &Env, args: RunsArgs, out: &mut dyn Writ
                     let line = serde_json::json!({
                         "run_id": r.id.to_string(), "provider": r.provider, "status": r.status.as_str(),
                         "kind": r.kind.as_str(), "created": r.counts.created, "updated": r.counts.updated,
-                        "skipped": r.counts.skipped, "failed": r.counts.failed, "error": r.error,
+                        "deleted": r.counts.deleted, "skipped": r.counts.skipped, "failed": r.counts.failed,
+                        "error": r.error,
                     });
                     writeln!(out, "{line}")?;
                 }
@@ -249,7 +248,8 @@ pub async fn runs(global: &Global, env: &Env, args: RunsArgs, out: &mut dyn Writ
                 let line = serde_json::json!({
                     "run_id": r.id.to_string(), "provider": r.provider, "status": r.status.as_str(),
                     "kind": r.kind.as_str(), "created": r.counts.created, "updated": r.counts.updated,
-                    "skipped": r.counts.skipped, "failed": r.counts.failed, "error": r.error,
+                    "deleted": r.counts.deleted, "skipped": r.counts.skipped, "failed": r.counts.failed,
+                    "error": r.error,
                     "approved_remaining": p.approved_remaining, "pending_review": p.pending_review,
                 });
                 writeln!(out, "{line}")?;
@@ -340,7 +340,8 @@ pub struct ReviewArgs {
     /// Every pending possible duplicate becomes an approved skip.
     #[arg(long)]
     skip_duplicates: bool,
-    /// Approve every pending item that has an action (not the `review` ones).
+    /// Approve every pending item that has an action (not the `review` ones; source deletions
+    /// included).
     #[arg(long)]
     approve_all: bool,
     /// Approve these items.

@@ -187,7 +187,7 @@ pub fn preview_summary(out: &mut dyn Write, p: &PreviewReport) -> Result<()> {
     let c = &p.counts;
     writeln!(
         out,
-        "run {}: {} fetched, {} proposed ({} create, {} update, {} merge, {} skip, {} review), {} unchanged{}{}",
+        "run {}: {} fetched, {} proposed ({} create, {} update, {} merge, {} skip, {} review{}), {} unchanged{}{}",
         p.run_id,
         c.fetched,
         c.listed,
@@ -196,6 +196,7 @@ pub fn preview_summary(out: &mut dyn Write, p: &PreviewReport) -> Result<()> {
         c.merge,
         c.skip,
         c.review,
+        if c.delete > 0 { format!(", {} delete", c.delete) } else { String::new() },
         c.unchanged,
         if c.filtered_out > 0 { format!(", {} filtered out", c.filtered_out) } else { String::new() },
         if c.deleted_at_source > 0 {
@@ -217,10 +218,11 @@ pub fn preview_summary(out: &mut dyn Write, p: &PreviewReport) -> Result<()> {
 pub fn execute_summary(out: &mut dyn Write, r: &ExecuteReport, progress: &RunProgress) -> Result<()> {
     writeln!(
         out,
-        "created {}, updated {}, merged {}, skipped {}, failed {}; {} waiting for review; run {}",
+        "created {}, updated {}, merged {}, {}skipped {}, failed {}; {} waiting for review; run {}",
         r.created,
         r.updated,
         r.merged,
+        if r.deleted > 0 { format!("deleted {}, ", r.deleted) } else { String::new() },
         r.skipped,
         r.failed,
         progress.pending_review,

@@ -142,6 +142,7 @@ diesel::table! {
         created_at -> Timestamp,
         started_at -> Nullable<Timestamp>,
         completed_at -> Nullable<Timestamp>,
+        deleted_count -> BigInt,
     }
 }
 

@@ -53,6 +53,7 @@ struct RunRow {
     created_at: PrimitiveDateTime,
     started_at: Option<PrimitiveDateTime>,
     completed_at: Option<PrimitiveDateTime>,
+    deleted_count: i64,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -111,6 +112,7 @@ fn run_from_row(r: RunRow) -> DbResult<SyncRun> {
             updated: u64_of(r.updated_count),
             skipped: u64_of(r.skipped_count),
             failed: u64_of(r.failed_count),
+            deleted: u64_of(r.deleted_count),
         },
         filters: unjson("run filters", &r.filters)?,
         error: r.error,
@@ -307,6 +309,75 @@ async fn update_contacts(
     }
 }
 
+/// Soft-deletes `list` of `(id, expected version)` (compare-and-set on `version`; index rows,
+/// links and history stay); returns the ids that were deleted.
+async fn soft_delete_contacts(
+    conn: &mut Conn<'_>,
+    org: &str,
+    list: Vec<(String, i64)>,
+    now: PrimitiveDateTime,
+) -> DbResult<HashSet<String>> {
+    if list.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let deleted = crate::contacts::status_str(ContactStatus::Deleted);
+    match conn {
+        Conn::Pg(c) => {
+            use diesel::sql_types::{Array, BigInt, Text, Timestamp};
+            #[derive(QueryableByName)]
+            struct Id {
+                #[diesel(sql_type = Text)]
+                id: String,
+            }
+            let mut out = HashSet::new();
+            for chunk in list.chunks(5000) {
+                let (ids, expected): (Vec<String>, Vec<i64>) = chunk.iter().cloned().unzip();
+                let rows: Vec<Id> = diesel::sql_query(
+                    "UPDATE contacts AS c SET status = $1, version = c.version + 1, updated_at = $2 \
+                     FROM unnest($3::text[], $4::bigint[]) AS v(id, expected) \
+                     WHERE c.id = v.id AND c.org_id = $5 AND c.version = v.expected RETURNING c.id",
+                )
+                .bind::<Text, _>(deleted)
+                .bind::<Timestamp, _>(now)
+                .bind::<Array<Text>, _>(ids)
+                .bind::<Array<BigInt>, _>(expected)
+                .bind::<Text, _>(org)
+                .load(&mut **c)
+                .await?;
+                out.extend(rows.into_iter().map(|r| r.id));
+            }
+            Ok(out)
+        }
+        Conn::Sqlite(c) => {
+            let org = org.to_owned();
+            Ok(c.spawn_blocking(move |c| {
+                let mut out = HashSet::new();
+                for (id, expected) in list {
+                    let n = diesel::RunQueryDsl::execute(
+                        diesel::update(
+                            contacts::table
+                                .filter(contacts::id.eq(&id))
+                                .filter(contacts::org_id.eq(&org))
+                                .filter(contacts::version.eq(expected)),
+                        )
+                        .set((
+                            contacts::status.eq(deleted),
+                            contacts::version.eq(contacts::version + 1),
+                            contacts::updated_at.eq(now),
+                        )),
+                        c,
+                    )?;
+                    if n == 1 {
+                        out.insert(id);
+                    }
+                }
+                Ok(out)
+            })
+            .await?)
+        }
+    }
+}
+
 /// Records item results: `(item id, outcome, contact id, message)`.
 async fn write_results(
     conn: &mut Conn<'_>,
@@ -414,22 +485,20 @@ impl Store {
             .into_iter()
             .filter(|c| !applied.get(&c.item_id.to_string()).copied().unwrap_or(true) && seen.insert(c.item_id))
             .collect();
-        let update_ids: Vec<ContactId> = changes
+        let touched: Vec<ContactId> = changes
             .iter()
             .filter_map(|c| match &c.op {
-                ApplyOp::Update { id, .. } => Some(*id),
+                ApplyOp::Update { id, .. } | ApplyOp::Delete { id, .. } => Some(*id),
                 _ => None,
             })
             .collect();
-        let before = load_contacts(conn, org, &update_ids).await?;
+        // Each contact as the batch has left it so far (starts as stored).
+        let mut current = load_contacts(conn, org, &touched).await?;
 
-        // Build the writes.
-        let mut creates: Vec<Contact> = Vec::new();
-        let mut updates: Vec<ContactUpdate> = Vec::new();
-        let mut updated: HashMap<ContactId, Contact> = HashMap::new();
-        for ch in &changes {
-            match &ch.op {
-                ApplyOp::Create { id, fields } => creates.push(Contact {
+        let creates: Vec<Contact> = changes
+            .iter()
+            .filter_map(|ch| match &ch.op {
+                ApplyOp::Create { id, fields } => Some(Contact {
                     id: *id,
                     org_id: org,
                     fields: fields.clone(),
@@ -438,82 +507,141 @@ impl Store {
                     updated_at: now,
                     version: 1,
                 }),
-                ApplyOp::Update { id, expected_version, fields } => {
-                    if let Some(old) = before.get(id)
-                        && old.version == *expected_version
-                        && !updated.contains_key(id)
-                    {
+                _ => None,
+            })
+            .collect();
+        insert_contacts(conn, &creates.iter().collect::<Vec<_>>()).await?;
+
+        // Updates and deletes apply in batch order. Round `r` writes the `r`-th change of each
+        // contact (almost every batch has one round), so a second change of the same contact sees
+        // the version the first one left, as it would one statement at a time.
+        let mut round_of = Vec::with_capacity(changes.len());
+        let mut per_contact: HashMap<ContactId, usize> = HashMap::new();
+        for ch in &changes {
+            round_of.push(match &ch.op {
+                ApplyOp::Update { id, .. } | ApplyOp::Delete { id, .. } => {
+                    let n = per_contact.entry(*id).or_default();
+                    *n += 1;
+                    *n - 1
+                }
+                _ => 0,
+            });
+        }
+        let rounds = per_contact.values().copied().max().unwrap_or(0);
+        // Per change index: the contact before and after a successful write.
+        let mut writes: HashMap<usize, (Contact, Contact)> = HashMap::new();
+        let mut refreshed: HashSet<ContactId> = HashSet::new();
+        for round in 0..rounds {
+            let mut updates: Vec<ContactUpdate> = Vec::new();
+            let mut deletes: Vec<(String, i64)> = Vec::new();
+            let mut planned: Vec<(usize, Contact, Contact)> = Vec::new();
+            for (i, ch) in changes.iter().enumerate().filter(|(i, _)| round_of[*i] == round) {
+                let (id, expected) = match &ch.op {
+                    ApplyOp::Update { id, expected_version, .. } | ApplyOp::Delete { id, expected_version } => {
+                        (*id, *expected_version)
+                    }
+                    _ => continue,
+                };
+                let Some(old) = current.get(&id).filter(|c| c.version == expected) else { continue };
+                let new = match &ch.op {
+                    ApplyOp::Update { fields, .. } => {
                         let mut core = fields.clone();
                         let tags = json(&std::mem::take(&mut core.tags))?;
                         let custom = json(&std::mem::take(&mut core.custom))?;
                         updates.push(ContactUpdate {
                             id: id.to_string(),
-                            expected: *expected_version,
+                            expected,
                             fields: json(&core)?,
                             tags,
                             custom,
                             search_text: search_text(fields),
                         });
-                        let new = Contact {
-                            fields: fields.clone(),
+                        Contact { fields: fields.clone(), version: old.version + 1, updated_at: now, ..old.clone() }
+                    }
+                    _ => {
+                        deletes.push((id.to_string(), expected));
+                        Contact {
+                            status: ContactStatus::Deleted,
                             version: old.version + 1,
                             updated_at: now,
                             ..old.clone()
-                        };
-                        updated.insert(*id, new);
+                        }
                     }
+                };
+                planned.push((i, old.clone(), new));
+            }
+            let mut done = update_contacts(conn, &org_s, updates, now_db).await?;
+            done.extend(soft_delete_contacts(conn, &org_s, deletes, now_db).await?);
+            for (i, old, new) in planned {
+                if done.contains(&new.id.to_string()) {
+                    if matches!(changes[i].op, ApplyOp::Update { .. }) {
+                        refreshed.insert(new.id);
+                    }
+                    current.insert(new.id, new.clone());
+                    writes.insert(i, (old, new));
                 }
-                ApplyOp::Skip { .. } | ApplyOp::Fail { .. } => {}
             }
         }
-        insert_contacts(conn, &creates.iter().collect::<Vec<_>>()).await?;
-        let done = update_contacts(conn, &org_s, updates, now_db).await?;
-        updated.retain(|id, _| done.contains(&id.to_string()));
-        refresh_children(conn, &updated.values().collect::<Vec<_>>()).await?;
-        let mut current: HashMap<ContactId, i64> = HashMap::new();
-        let lost: Vec<ContactId> = update_ids.iter().filter(|id| !updated.contains_key(id)).copied().collect();
-        if !lost.is_empty() {
-            current = load_contacts(conn, org, &lost).await?.into_iter().map(|(id, c)| (id, c.version)).collect();
-        }
+        // Index rows follow the fields of each updated contact as the batch left it.
+        let refresh: Vec<&Contact> = refreshed.iter().filter_map(|id| current.get(id)).collect();
+        refresh_children(conn, &refresh).await?;
+        // Conflicts report the version that is stored now.
+        let lost: Vec<ContactId> = changes
+            .iter()
+            .enumerate()
+            .filter_map(|(i, ch)| match &ch.op {
+                ApplyOp::Update { id, .. } | ApplyOp::Delete { id, .. } if !writes.contains_key(&i) => Some(*id),
+                _ => None,
+            })
+            .collect();
+        let stored: HashMap<ContactId, i64> = if lost.is_empty() {
+            HashMap::new()
+        } else {
+            load_contacts(conn, org, &lost).await?.into_iter().map(|(id, c)| (id, c.version)).collect()
+        };
 
-        let created: HashMap<ContactId, Contact> = creates.into_iter().map(|c| (c.id, c)).collect();
+        let mut created: HashMap<ContactId, Contact> = creates.into_iter().map(|c| (c.id, c)).collect();
         let mut report = ApplyReport::default();
         let mut links = Vec::new();
         let mut audits: Vec<AuditRow> = Vec::new();
         let mut results = Vec::with_capacity(changes.len());
-        let mut used_update = HashSet::new();
         let actor = batch.actor.to_string();
-        for ch in changes {
-            let (result, written, old) = match ch.op {
+        for (i, ch) in changes.into_iter().enumerate() {
+            let (result, written, old, action) = match ch.op {
                 ApplyOp::Create { id, .. } => {
                     report.counts.created += 1;
                     let r = ItemResult { outcome: ItemOutcome::Created, contact_id: Some(id), message: None };
-                    (r, created.get(&id).cloned(), None)
+                    (r, created.remove(&id), None, "create")
                 }
-                ApplyOp::Update { id, .. } if updated.contains_key(&id) && used_update.insert(id) => {
-                    report.counts.updated += 1;
-                    let r = ItemResult { outcome: ItemOutcome::Updated, contact_id: Some(id), message: None };
-                    (r, updated.get(&id).cloned(), before.get(&id).cloned())
+                ApplyOp::Update { id, .. } | ApplyOp::Delete { id, .. } if writes.contains_key(&i) => {
+                    let (old, new) = writes.remove(&i).expect("checked");
+                    let (outcome, action) = if matches!(ch.op, ApplyOp::Delete { .. }) {
+                        report.counts.deleted += 1;
+                        (ItemOutcome::Deleted, "delete")
+                    } else {
+                        report.counts.updated += 1;
+                        (ItemOutcome::Updated, "update")
+                    };
+                    (ItemResult { outcome, contact_id: Some(id), message: None }, Some(new), Some(old), action)
                 }
-                ApplyOp::Update { id, .. } => {
+                ApplyOp::Update { id, .. } | ApplyOp::Delete { id, .. } => {
                     report.counts.failed += 1;
-                    let message = match current.get(&id).or_else(|| updated.get(&id).map(|c| &c.version)) {
+                    let message = match stored.get(&id) {
                         Some(v) => format!("contact `{id}` was changed by someone else (current version {v})"),
                         None => format!("contact `{id}` not found"),
                     };
-                    (
-                        ItemResult { outcome: ItemOutcome::Failed, contact_id: Some(id), message: Some(message) },
-                        None,
-                        None,
-                    )
+                    let r = ItemResult { outcome: ItemOutcome::Failed, contact_id: Some(id), message: Some(message) };
+                    (r, None, None, "")
                 }
                 ApplyOp::Skip { reason } => {
                     report.counts.skipped += 1;
-                    (ItemResult { outcome: ItemOutcome::Skipped, contact_id: None, message: Some(reason) }, None, None)
+                    let r = ItemResult { outcome: ItemOutcome::Skipped, contact_id: None, message: Some(reason) };
+                    (r, None, None, "")
                 }
                 ApplyOp::Fail { error } => {
                     report.counts.failed += 1;
-                    (ItemResult { outcome: ItemOutcome::Failed, contact_id: None, message: Some(error) }, None, None)
+                    let r = ItemResult { outcome: ItemOutcome::Failed, contact_id: None, message: Some(error) };
+                    (r, None, None, "")
                 }
             };
             if let Some(c) = &written {
@@ -529,13 +657,15 @@ impl Store {
                     &actor,
                     "contact",
                     c.id.to_string(),
-                    if old.is_some() { "update" } else { "create" },
+                    action,
                     old.as_ref().map(json).transpose()?,
                     Some(json(c)?),
                     Some(run_s.clone()),
                     now_db,
                 ));
-                report.contacts.push(c.clone());
+            }
+            if let Some(c) = written {
+                report.contacts.push(c);
             }
             results.push((
                 ch.item_id.to_string(),
@@ -556,6 +686,7 @@ impl Store {
                     sync_runs::updated_count.eq(sync_runs::updated_count + i64_of(counts.updated)),
                     sync_runs::skipped_count.eq(sync_runs::skipped_count + i64_of(counts.skipped)),
                     sync_runs::failed_count.eq(sync_runs::failed_count + i64_of(counts.failed)),
+                    sync_runs::deleted_count.eq(sync_runs::deleted_count + i64_of(counts.deleted)),
                 ))
                 .execute(c)
                 .await
@@ -584,6 +715,7 @@ impl SyncRunStore for Store {
             updated_count: 0,
             skipped_count: 0,
             failed_count: 0,
+            deleted_count: 0,
             filters: json(&run.filters).map_err(DbError::into_port)?,
             error: None,
             created_at: now,

@@ -541,11 +541,13 @@ pub struct CountsOut {
     pub skipped: u64,
     /// Items that failed.
     pub failed: u64,
+    /// Contacts soft-deleted (source deletions).
+    pub deleted: u64,
 }
 
 impl From<SyncCounts> for CountsOut {
     fn from(c: SyncCounts) -> Self {
-        Self { created: c.created, updated: c.updated, skipped: c.skipped, failed: c.failed }
+        Self { created: c.created, updated: c.updated, skipped: c.skipped, failed: c.failed, deleted: c.deleted }
     }
 }
 
@@ -670,6 +672,8 @@ pub struct PreviewCountsOut {
     pub skip: u64,
     /// Items needing a person's decision.
     pub review: u64,
+    /// Proposed soft deletes (records the source deleted; never auto-approved).
+    pub delete: u64,
     /// Approved by the auto-approve policy.
     pub auto_approved: u64,
     /// Sent to the LLM advisor.
@@ -712,6 +716,7 @@ impl From<&PreviewReport> for PreviewOut {
                 merge: c.merge,
                 skip: c.skip,
                 review: c.review,
+                delete: c.delete,
                 auto_approved: c.auto_approved,
                 advised: c.advised,
             },
@@ -748,6 +753,8 @@ pub struct ExecuteOut {
     pub skipped: u64,
     /// Items that failed.
     pub failed: u64,
+    /// Contacts soft-deleted (source deletions).
+    pub deleted: u64,
     /// Each failure.
     pub failures: Vec<FailureOut>,
     /// Batches committed.
@@ -771,6 +778,7 @@ impl ExecuteOut {
             merged: r.merged,
             skipped: r.skipped,
             failed: r.failed,
+            deleted: r.deleted,
             failures: r
                 .failures
                 .iter()
@@ -862,7 +870,7 @@ impl From<&ItemView> for ItemOut {
             proposed_action: r.action.as_str().to_owned(),
             overridden: v.overridden,
             target_contact_id: v.target.map(|t| t.as_uuid()),
-            confidence: confidence_str(r.confidence).to_owned(),
+            confidence: r.confidence.as_str().to_owned(),
             score: r.score,
             reasons: r.reasons.clone(),
             warnings: r.warnings.clone(),
@@ -894,42 +902,20 @@ pub struct ItemPageOut {
     pub next_after: Option<i64>,
 }
 
-/// `high`, `medium`, `low`.
-#[must_use]
-pub fn confidence_str(c: Confidence) -> &'static str {
-    match c {
-        Confidence::High => "high",
-        Confidence::Medium => "medium",
-        Confidence::Low => "low",
-    }
-}
-
-/// Parses an action name.
+/// Parses an action name ([`Action::parse`]).
 ///
 /// # Errors
 /// A message listing the accepted names.
 pub fn parse_action(s: &str) -> Result<Action, String> {
-    match s.trim() {
-        "create" => Ok(Action::Create),
-        "update" => Ok(Action::Update),
-        "merge" => Ok(Action::Merge),
-        "skip" => Ok(Action::Skip),
-        "review" => Ok(Action::Review),
-        other => Err(format!("`{other}` is not an action (expected create, update, merge, skip or review)")),
-    }
+    Action::parse(s)
 }
 
-/// Parses a confidence name.
+/// Parses a confidence name ([`Confidence::parse`]).
 ///
 /// # Errors
 /// A message listing the accepted names.
 pub fn parse_confidence(s: &str) -> Result<Confidence, String> {
-    match s.trim() {
-        "high" => Ok(Confidence::High),
-        "medium" => Ok(Confidence::Medium),
-        "low" => Ok(Confidence::Low),
-        other => Err(format!("`{other}` is not a confidence (expected high, medium or low)")),
-    }
+    Confidence::parse(s)
 }
 
 /// Parses a review state.

@@ -64,7 +64,7 @@ impl SyncService {
             // The batch's target contacts in one read, not one query per item.
             let mut wanted: Vec<ContactId> = views
                 .iter()
-                .filter(|v| matches!(v.action, Action::Update | Action::Merge))
+                .filter(|v| matches!(v.action, Action::Update | Action::Merge | Action::Delete))
                 .filter_map(|v| v.target)
                 .filter(|t| !written.contains_key(t))
                 .collect();
@@ -99,6 +99,7 @@ impl SyncService {
                     ItemOutcome::Created => report.created += 1,
                     ItemOutcome::Updated if actions.get(&item) == Some(&Action::Merge) => report.merged += 1,
                     ItemOutcome::Updated => report.updated += 1,
+                    ItemOutcome::Deleted => report.deleted += 1,
                     ItemOutcome::Skipped => report.skipped += 1,
                     ItemOutcome::Failed => {
                         // What was planned for this contact did not happen: read it again next time.
@@ -134,6 +135,7 @@ impl SyncService {
             created = report.created,
             updated = report.updated,
             merged = report.merged,
+            deleted = report.deleted,
             skipped = report.skipped,
             failed = report.failed,
             "sync executed"
@@ -182,6 +184,28 @@ impl SyncService {
             (Action::Update | Action::Merge, None) => {
                 return fail("no contact to write: override the target".into());
             }
+            (Action::Delete, Some(target)) => {
+                let current = match written.get(&target).or_else(|| fetched.get(&target)) {
+                    Some(c) => c.clone(),
+                    None => return fail(format!("contact {target} no longer exists")),
+                };
+                if current.status == ContactStatus::Deleted {
+                    ApplyOp::Skip { reason: format!("contact {target} is already deleted") }
+                } else {
+                    // As for updates: a contact changed since the preview is not deleted unseen.
+                    let expected_version = if written.contains_key(&target) {
+                        current.version
+                    } else {
+                        view.recommendation.base_version.unwrap_or(current.version)
+                    };
+                    written.insert(
+                        target,
+                        Contact { status: ContactStatus::Deleted, version: expected_version + 1, ..current },
+                    );
+                    ApplyOp::Delete { id: target, expected_version }
+                }
+            }
+            (Action::Delete, None) => return fail("no contact to delete".into()),
             (Action::Skip, _) => ApplyOp::Skip {
                 reason: view.recommendation.reasons.first().cloned().unwrap_or_else(|| "skipped by a reviewer".into()),
             },

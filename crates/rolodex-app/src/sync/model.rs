@@ -25,6 +25,24 @@ pub struct SyncFilters {
     pub max_contacts: Option<u32>,
 }
 
+impl PreviewCounts {
+    /// Counts one listed item with its proposal and review state.
+    pub(crate) fn count_listed(&mut self, action: Action, review: rolodex_domain::ports::storage::ReviewState) {
+        self.listed += 1;
+        *match action {
+            Action::Create => &mut self.create,
+            Action::Update => &mut self.update,
+            Action::Merge => &mut self.merge,
+            Action::Skip => &mut self.skip,
+            Action::Review => &mut self.review,
+            Action::Delete => &mut self.delete,
+        } += 1;
+        if review == rolodex_domain::ports::storage::ReviewState::Approved {
+            self.auto_approved += 1;
+        }
+    }
+}
+
 impl SyncFilters {
     /// True when no filter is set.
     #[must_use]
@@ -85,7 +103,7 @@ pub struct PreviewCounts {
     pub unchanged: u64,
     /// Contacts the filters left out.
     pub filtered_out: u64,
-    /// Deletions the source reported (not applied by a pull sync; see `docs/sync.md`).
+    /// Deletions the source reported (each linked live contact becomes a `delete` item).
     pub deleted_at_source: u64,
     /// Listed items by proposal.
     pub create: u64,
@@ -97,6 +115,8 @@ pub struct PreviewCounts {
     pub skip: u64,
     /// Listed `review` items.
     pub review: u64,
+    /// Listed `delete` items (source deletions of linked contacts; never auto-approved).
+    pub delete: u64,
     /// Items approved by the auto-approve policy.
     pub auto_approved: u64,
     /// Items sent to the LLM advisor.
@@ -267,6 +287,8 @@ pub struct ExecuteReport {
     pub skipped: u64,
     /// Items that failed.
     pub failed: u64,
+    /// Contacts soft-deleted (source deletions).
+    pub deleted: u64,
     /// Each failure and its reason.
     pub failures: Vec<(SyncItemId, String)>,
     /// Batches committed.
@@ -295,6 +317,7 @@ pub fn item_decision(action: Action) -> ItemDecision {
         Action::Merge => ItemDecision::Merge,
         Action::Skip => ItemDecision::Skip,
         Action::Review => ItemDecision::Review,
+        Action::Delete => ItemDecision::Delete,
     }
 }
 
@@ -307,5 +330,6 @@ pub fn action_of(decision: ItemDecision) -> Action {
         ItemDecision::Merge => Action::Merge,
         ItemDecision::Skip => Action::Skip,
         ItemDecision::Review => Action::Review,
+        ItemDecision::Delete => Action::Delete,
     }
 }

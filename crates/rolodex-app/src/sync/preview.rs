@@ -13,7 +13,7 @@
 //! Value frequencies are `Frequencies::default()` (the matcher's built-in shares) because the
 //! storage ports offer no value counts yet; see `docs/sync.md`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use rolodex_domain::diff::diff;
@@ -23,7 +23,8 @@ use rolodex_domain::matching::index::BlockLimits;
 use rolodex_domain::matching::keys::profile_keys;
 use rolodex_domain::matching::{Action, Candidate, Confidence, Decision, Frequencies, MatchProfile, decide};
 use rolodex_domain::ports::storage::{
-    ContactStore, NewSyncItem, NewSyncRun, ProviderLink, ReviewState, SyncKind, SyncStatus, page_size, rank_candidates,
+    ContactStore, ItemDecision, NewSyncItem, NewSyncRun, ProviderLink, ReviewState, SyncKind, SyncStatus, page_size,
+    rank_candidates,
 };
 use rolodex_domain::ports::{ContactSource, FetchRequest};
 use rolodex_domain::{
@@ -183,13 +184,13 @@ fn passes(filters: &SyncFilters, incoming: &IncomingContact) -> bool {
     {
         return false;
     }
-    if !filters.categories.is_empty() {
-        let wanted = |t: &String| filters.categories.iter().any(|c| c.trim().eq_ignore_ascii_case(t.trim()));
-        if !incoming.fields.tags.iter().any(wanted) {
-            return false;
-        }
-    }
-    true
+    in_categories(&filters.categories, &incoming.fields.tags)
+}
+
+/// True when `categories` is empty or one of `tags` is among them (case-insensitive).
+fn in_categories<'a>(categories: &[String], tags: impl IntoIterator<Item = &'a String>) -> bool {
+    categories.is_empty()
+        || tags.into_iter().any(|t| categories.iter().any(|c| c.trim().eq_ignore_ascii_case(t.trim())))
 }
 
 /// The emails and phones of earlier items of the run, for the in-run duplicate check.
@@ -291,6 +292,8 @@ impl SyncService {
         let mut known = KnownContacts::new(self.settings.preview_cache);
         let mut blocks = KnownBlocks::new(self.settings.preview_cache.saturating_mul(10));
         let freqs = Frequencies::default();
+        // External ids the source reported deleted, proposed after the listing.
+        let mut gone: Vec<String> = Vec::new();
         'pages: while let Some(req) = next.take() {
             let page = source
                 .fetch(req)
@@ -299,6 +302,7 @@ impl SyncService {
             report.reset |= page.reset;
             full_listing |= page.reset;
             counts.deleted_at_source += page.deletions.len() as u64;
+            gone.extend(page.deletions);
             let mut upserts = page.upserts.into_iter();
             loop {
                 let group: Vec<IncomingContact> = upserts.by_ref().take(self.settings.lookup_batch.max(1)).collect();
@@ -322,17 +326,7 @@ impl SyncService {
                     match self.evaluate(org, request, incoming, lookup, &freqs, &mut seen, &mut counts).await? {
                         Evaluated::Unchanged => counts.unchanged += 1,
                         Evaluated::Listed(item, action) => {
-                            counts.listed += 1;
-                            *match action {
-                                Action::Create => &mut counts.create,
-                                Action::Update => &mut counts.update,
-                                Action::Merge => &mut counts.merge,
-                                Action::Skip => &mut counts.skip,
-                                Action::Review => &mut counts.review,
-                            } += 1;
-                            if item.review == ReviewState::Approved {
-                                counts.auto_approved += 1;
-                            }
+                            counts.count_listed(action, item.review);
                             buffer.push(*item);
                             if buffer.len() >= self.settings.item_batch {
                                 self.ports.runs.add_items(org, run_id, std::mem::take(&mut buffer)).await?;
@@ -344,6 +338,21 @@ impl SyncService {
             match page.next_page {
                 Some(token) => next = Some(FetchRequest::Page(token)),
                 None => cursor = page.next_cursor,
+            }
+        }
+        if let Some(conn) = request.connection_id
+            && !gone.is_empty()
+            && !report.truncated
+        {
+            let (items, left_out) = self.deletion_items(org, conn, source.provider(), &request.filters, gone).await?;
+            counts.filtered_out += left_out;
+            for item in items {
+                if request.filters.max_contacts.is_some_and(|max| counts.listed >= u64::from(max)) {
+                    report.truncated = true;
+                    break;
+                }
+                counts.count_listed(Action::Delete, item.review);
+                buffer.push(item);
             }
         }
         if !buffer.is_empty() {
@@ -374,6 +383,105 @@ impl SyncService {
             "sync preview stored"
         );
         Ok(report)
+    }
+
+    /// The items proposing to soft-delete the live contacts linked to records the source reported
+    /// deleted (`gone`, in the order reported), and how many the `categories` filter left out.
+    /// A record never linked, or linked to a contact already deleted, proposes nothing. A contact
+    /// still linked to other provider records gets a warning and medium confidence. A deletion is
+    /// never auto-approved.
+    async fn deletion_items(
+        &self,
+        org: OrgId,
+        conn: ConnectionId,
+        provider: &str,
+        filters: &SyncFilters,
+        mut gone: Vec<String>,
+    ) -> Result<(Vec<NewSyncItem>, u64), SyncError> {
+        let mut seen = HashSet::new();
+        gone.retain(|g| seen.insert(g.clone()));
+        let mut items = Vec::new();
+        let mut left_out = 0;
+        for chunk in gone.chunks(self.settings.lookup_batch.max(1)) {
+            let links: HashMap<String, ProviderLink> = self
+                .ports
+                .links
+                .find_links(org, conn, chunk)
+                .await?
+                .into_iter()
+                .map(|l| (l.external_id.clone(), l))
+                .collect();
+            let mut ids: Vec<ContactId> = links.values().map(|l| l.contact_id).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            let contacts: HashMap<ContactId, Contact> = if ids.is_empty() {
+                HashMap::new()
+            } else {
+                self.ports.contacts.get_contacts(org, &ids).await?.into_iter().map(|c| (c.id, c)).collect()
+            };
+            for external_id in chunk {
+                let Some(link) = links.get(external_id) else { continue };
+                let Some(contact) = contacts.get(&link.contact_id).filter(|c| c.status != ContactStatus::Deleted)
+                else {
+                    continue;
+                };
+                if !in_categories(&filters.categories, &contact.fields.tags) {
+                    left_out += 1;
+                    continue;
+                }
+                // Other records (of any connection) still linked to the contact.
+                let others: Vec<String> = self
+                    .ports
+                    .links
+                    .links_of(org, contact.id)
+                    .await?
+                    .into_iter()
+                    .filter(|l| !(l.connection_id == conn && seen.contains(&l.external_id)))
+                    .map(|l| l.external_id)
+                    .collect();
+                let mut warnings = Vec::new();
+                let confidence = if others.is_empty() {
+                    Confidence::High
+                } else {
+                    warnings.push(format!(
+                        "the contact is still linked to {} other provider record(s): {}",
+                        others.len(),
+                        others.join(", ")
+                    ));
+                    Confidence::Medium
+                };
+                let recommendation = Recommendation {
+                    action: Action::Delete,
+                    rule_action: Action::Delete,
+                    confidence,
+                    score: 1.0,
+                    bits: 0.0,
+                    reasons: vec![format!("deleted at the source ({provider})")],
+                    warnings,
+                    alternatives: Vec::new(),
+                    base_version: Some(contact.version),
+                    duplicate_of: None,
+                    advisor: None,
+                };
+                let shown = diff(&contact.fields, &ContactFields::default());
+                items.push(NewSyncItem {
+                    id: SyncItemId::from(self.ports.ids.new_uuid()),
+                    incoming: IncomingContact {
+                        external_id: Some(external_id.clone()),
+                        fields: ContactFields::default(),
+                        ..IncomingContact::default()
+                    },
+                    decision: ItemDecision::Delete,
+                    target_contact_id: Some(contact.id),
+                    confidence: 1.0,
+                    diff: serde_json::to_value(&shown).map_err(|e| SyncError::Corrupt(e.to_string()))?,
+                    recommendation: serde_json::to_value(&recommendation)
+                        .map_err(|e| SyncError::Corrupt(e.to_string()))?,
+                    review: ReviewState::Pending,
+                });
+            }
+        }
+        Ok((items, left_out))
     }
 
     /// Reads what deciding each contact of `group` needs from the store (`None` where `wanted` is

@@ -8,7 +8,9 @@
 use std::collections::HashMap;
 
 use rolodex_domain::matching::{Action, Confidence};
-use rolodex_domain::ports::storage::{Actor, ContactStoreError, ItemFilter, ReviewState, SyncItem, SyncStoreError};
+use rolodex_domain::ports::storage::{
+    Actor, ContactStoreError, ItemDecision, ItemFilter, ReviewState, SyncItem, SyncStoreError,
+};
 use rolodex_domain::{ContactStatus, OrgId, SyncItemId, SyncRunId};
 
 use super::gaps;
@@ -210,6 +212,27 @@ impl SyncService {
                 }
             }
             (Action::Create | Action::Skip, None) => Ok(()),
+            // Only back onto a source deletion's own contact (checked per item).
+            (Action::Delete, _) => Ok(()),
+        }
+    }
+
+    /// An override that fits `view`: a source deletion carries no incoming data, so it can only be
+    /// skipped (keep the contact) or deleted again; nothing else can become a deletion.
+    fn check_override_of(view: &ItemView, ov: Override) -> Result<(), SyncError> {
+        let deletion = view.item.decision == ItemDecision::Delete;
+        match ov.action {
+            Action::Delete if !deletion => Err(SyncError::InvalidOverride(
+                "`delete` is proposed only for records the source deleted; approve one of those instead".into(),
+            )),
+            Action::Delete if ov.target.is_some_and(|t| Some(t) != view.item.target_contact_id) => Err(
+                SyncError::InvalidOverride("a source deletion deletes only the contact linked to the record".into()),
+            ),
+            Action::Create | Action::Update | Action::Merge if deletion => Err(SyncError::InvalidOverride(format!(
+                "item {} is a source deletion: approve it, reject it, or override it with `skip`",
+                view.item.id
+            ))),
+            _ => Ok(()),
         }
     }
 
@@ -222,6 +245,15 @@ impl SyncService {
         actor: &Actor,
     ) -> Result<u64, SyncError> {
         for v in views {
+            Self::check_override_of(v, ov)?;
+        }
+        for v in views {
+            let ov = match ov {
+                Override { action: Action::Delete, target: None } => {
+                    Override { target: v.item.target_contact_id, ..ov }
+                }
+                _ => ov,
+            };
             let before = Override { action: v.action, target: v.target };
             gaps::record_override(&*self.ports.audit, &*self.ports.ids, org, run, v.item.id, before, ov, actor).await?;
         }
@@ -254,7 +286,8 @@ impl SyncService {
         self.item(org, run, id).await
     }
 
-    /// Approves every pending high-confidence item (never a `review` proposal). Returns how many.
+    /// Approves every pending high-confidence item (never a `review` proposal, nor a source
+    /// deletion: those are approved one by one or with [`Self::apply_to_similar`]). Returns how many.
     ///
     /// # Errors
     /// [`SyncError::RunFinished`]; storage errors.
@@ -263,7 +296,7 @@ impl SyncService {
         self.open_run(org, run).await?;
         let views = self
             .select(org, run, Some(ReviewState::Pending), |v| {
-                v.recommendation.confidence == Confidence::High && v.action != Action::Review
+                v.recommendation.confidence == Confidence::High && !matches!(v.action, Action::Review | Action::Delete)
             })
             .await?;
         let ids: Vec<SyncItemId> = views.iter().map(|v| v.item.id).collect();

@@ -3,6 +3,7 @@
 
 mod advisor;
 mod boundary;
+mod deletions;
 mod execute;
 mod memory;
 mod preview;

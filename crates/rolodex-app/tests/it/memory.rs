@@ -429,6 +429,29 @@ impl SyncRunStore for MemoryStore {
                     report.counts.created += 1;
                     (ItemResult { outcome: ItemOutcome::Created, contact_id: Some(id), message: None }, Some(c))
                 }
+                ApplyOp::Delete { id, expected_version } => match s.contacts.get(&(org, id)).cloned() {
+                    Some(before) if before.version == expected_version => {
+                        let after = Contact {
+                            status: ContactStatus::Deleted,
+                            version: before.version + 1,
+                            updated_at: now,
+                            ..before.clone()
+                        };
+                        let entry = audit("delete", id, Some(&before), &after);
+                        write_audit(&mut s, org, now, entry);
+                        s.contacts.insert((org, id), after.clone());
+                        report.counts.deleted += 1;
+                        (ItemResult { outcome: ItemOutcome::Deleted, contact_id: Some(id), message: None }, Some(after))
+                    }
+                    other => {
+                        report.counts.failed += 1;
+                        let message = format!("contact {id} changed or missing: {:?}", other.map(|c| c.version));
+                        (
+                            ItemResult { outcome: ItemOutcome::Failed, contact_id: Some(id), message: Some(message) },
+                            None,
+                        )
+                    }
+                },
                 ApplyOp::Update { id, expected_version, fields } => match s.contacts.get(&(org, id)).cloned() {
                     Some(before) if before.version == expected_version => {
                         let after = Contact { fields, version: before.version + 1, updated_at: now, ..before.clone() };
@@ -480,6 +503,7 @@ impl SyncRunStore for MemoryStore {
         r.counts.updated += report.counts.updated;
         r.counts.skipped += report.counts.skipped;
         r.counts.failed += report.counts.failed;
+        r.counts.deleted += report.counts.deleted;
         *guard = s;
         Ok(report)
     }

@@ -108,6 +108,8 @@ pub fn incoming(external_id: &str, fields: ContactFields) -> IncomingContact {
 #[derive(Default)]
 struct Script {
     contacts: Vec<(IncomingContact, u64)>,
+    /// Deleted external ids and the version that deleted them.
+    deleted: Vec<(String, u64)>,
     version: u64,
     expired: bool,
 }
@@ -143,6 +145,16 @@ impl ScriptedSource {
         }
     }
 
+    /// Deletes a record: an incremental listing after this reports it deleted (a full one simply
+    /// no longer lists it).
+    pub fn delete(&self, external_id: &str) {
+        let mut s = self.script.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        s.version += 1;
+        let v = s.version;
+        s.contacts.retain(|(c, _)| c.external_id.as_deref() != Some(external_id));
+        s.deleted.push((external_id.to_owned(), v));
+    }
+
     pub fn clear(&self) {
         let mut s = self.script.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         s.contacts.clear();
@@ -163,6 +175,9 @@ impl ScriptedSource {
             page.next_page = Some(PageToken(format!("{end}:{since}:{reset}")));
         } else {
             page.next_cursor = Some(SyncCursor(format!("v{}", s.version)));
+            if since > 0 && !reset {
+                page.deletions = s.deleted.iter().filter(|(_, v)| *v > since).map(|(id, _)| id.clone()).collect();
+            }
         }
         page
     }

@@ -38,6 +38,9 @@ pub enum Action {
     Skip,
     /// A person must decide.
     Review,
+    /// Soft-delete the linked contact because its source deleted it. Only a sync proposes this,
+    /// for a record the source reported deleted; the matcher never does.
+    Delete,
 }
 
 impl Action {
@@ -50,7 +53,23 @@ impl Action {
             Self::Merge => "merge",
             Self::Skip => "skip",
             Self::Review => "review",
+            Self::Delete => "delete",
         }
+    }
+
+    /// Every action, in declaration order.
+    pub const ALL: [Self; 6] = [Self::Create, Self::Update, Self::Merge, Self::Skip, Self::Review, Self::Delete];
+
+    /// Parses a name (as [`Self::as_str`] writes it; case and surrounding spaces ignored).
+    ///
+    /// # Errors
+    /// A message listing the accepted names.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        Self::ALL.into_iter().find(|a| a.as_str().eq_ignore_ascii_case(s)).ok_or_else(|| {
+            let names: Vec<&str> = Self::ALL.iter().map(|a| a.as_str()).collect();
+            format!("`{s}` is not an action (expected one of {})", names.join(", "))
+        })
     }
 }
 
@@ -64,6 +83,30 @@ pub enum Confidence {
     Medium,
     /// Safe to apply unattended.
     High,
+}
+
+impl Confidence {
+    /// `low`, `medium`, `high`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Low => "low",
+            Self::Medium => "medium",
+            Self::High => "high",
+        }
+    }
+
+    /// Parses a name (case and surrounding spaces ignored).
+    ///
+    /// # Errors
+    /// A message listing the accepted names.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        [Self::Low, Self::Medium, Self::High]
+            .into_iter()
+            .find(|c| c.as_str().eq_ignore_ascii_case(s))
+            .ok_or_else(|| format!("`{s}` is not a confidence (expected low, medium or high)"))
+    }
 }
 
 /// Thresholds, in bits of posterior log-odds (evidence total minus `prior_bits`).

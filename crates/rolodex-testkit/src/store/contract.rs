@@ -722,7 +722,7 @@ where
     assert!(store.get_item(a, ids[0]).await.unwrap().result.is_none(), "nor item results");
 
     let report = store.apply_batch(a, batch.clone()).await.expect("apply");
-    assert_eq!(report.counts, SyncCounts { created: 1, updated: 1, skipped: 1, failed: 1 });
+    assert_eq!(report.counts, SyncCounts { created: 1, updated: 1, skipped: 1, failed: 1, deleted: 0 });
     let outcomes: Vec<_> = report.results.iter().map(|(id, r)| (*id, r.outcome)).collect();
     assert_eq!(
         outcomes,
@@ -908,6 +908,131 @@ where
     let got = store.get_receipt(a, receipt.id).await.unwrap();
     assert!(got.processed_at.is_some());
     assert_eq!(got.error.as_deref(), Some("bad payload"));
+
+    apply_order_and_deletes(store, a, b, conn.id).await;
+}
+
+/// `apply_batch` writes changes in batch order (a second change of one contact sees the version the
+/// first left), soft-deletes (`ApplyOp::Delete`: status `deleted`, version up, row kept, audit
+/// `delete`, no longer a candidate), reports a stale delete as a conflict, and never deletes
+/// another organisation's contact.
+async fn apply_order_and_deletes<S>(store: &S, a: OrgId, b: OrgId, conn: ConnectionId)
+where
+    S: SyncRunStore + ContactStore + AuditLog,
+{
+    let run = store.create_run(a, new_run("ghl", Some(conn))).await.expect("run");
+    let mut made = Vec::new();
+    for given in ["twice", "gone", "late", "stale"] {
+        let fields = person(given, "Order", Some(&format!("{given}@order.example")), None);
+        let new = NewContact { id: ContactId::new_v7(), fields, status: ContactStatus::Active };
+        made.push(store.create_contact(a, new, &[]).await.expect("contact"));
+    }
+    let [twice, gone, late, stale] = <[rolodex_domain::Contact; 4]>::try_from(made).expect("four");
+    store.update_contact(a, stale.id, 1, person("stale", "Edited", None, None), &[]).await.expect("edit");
+    let mut first = twice.fields.clone();
+    first.company = Some("One".to_owned());
+    let mut second = first.clone();
+    second.company = Some("Two".to_owned());
+    second.emails = vec![EmailAddress::parse("twice.two@order.example").expect("email")];
+    let mut late_fields = late.fields.clone();
+    late_fields.company = Some("Late".to_owned());
+    let ops = vec![
+        (ItemDecision::Update, ApplyOp::Update { id: twice.id, expected_version: 1, fields: first.clone() }),
+        (ItemDecision::Update, ApplyOp::Update { id: twice.id, expected_version: 2, fields: second.clone() }),
+        (ItemDecision::Delete, ApplyOp::Delete { id: gone.id, expected_version: 1 }),
+        (ItemDecision::Update, ApplyOp::Update { id: late.id, expected_version: 1, fields: late_fields.clone() }),
+        (ItemDecision::Delete, ApplyOp::Delete { id: late.id, expected_version: 2 }),
+        (ItemDecision::Delete, ApplyOp::Delete { id: stale.id, expected_version: 1 }),
+    ];
+    let items: Vec<NewSyncItem> = ops
+        .iter()
+        .enumerate()
+        .map(|(i, (d, _))| new_item(ContactFields::default(), &format!("order-{i}"), *d, None))
+        .collect();
+    let ids: Vec<SyncItemId> = items.iter().map(|i| i.id).collect();
+    store.add_items(a, run.id, items).await.expect("items");
+    let changes =
+        ops.into_iter().zip(&ids).map(|((_, op), id)| ApplyChange { item_id: *id, op, link: None }).collect::<Vec<_>>();
+    let batch =
+        ApplyBatch { run_id: run.id, actor: Actor::System("sync".to_owned()), changes, cursor: None, jobs: vec![] };
+    let report = store.apply_batch(a, batch).await.expect("apply");
+    let outcomes: Vec<ItemOutcome> = report.results.iter().map(|(_, r)| r.outcome).collect();
+    assert_eq!(
+        outcomes,
+        [
+            ItemOutcome::Updated,
+            ItemOutcome::Updated,
+            ItemOutcome::Deleted,
+            ItemOutcome::Updated,
+            ItemOutcome::Deleted,
+            ItemOutcome::Failed
+        ],
+        "changes apply in batch order; the delete of a contact edited since is a conflict"
+    );
+    assert_eq!(report.counts, SyncCounts { updated: 3, deleted: 2, failed: 1, ..SyncCounts::default() });
+    assert_eq!(store.get_run(a, run.id).await.expect("run").counts, report.counts, "the run counts deletions");
+
+    let now_twice = store.get_contact(a, twice.id).await.expect("twice");
+    assert_eq!((now_twice.version, &now_twice.fields), (3, &second), "both updates of one contact landed, in order");
+    let by_email = |e: &str| ContactQuery {
+        email: Some(EmailAddress::parse(e).expect("email")),
+        limit: 10,
+        ..ContactQuery::default()
+    };
+    assert_eq!(store.search_contacts(a, &by_email("twice.two@order.example")).await.expect("search").len(), 1);
+    assert!(store.search_contacts(a, &by_email("twice@order.example")).await.expect("search").is_empty());
+
+    let now_gone = store.get_contact(a, gone.id).await.expect("a soft-deleted contact is still readable");
+    assert_eq!((now_gone.status, now_gone.version, &now_gone.fields), (ContactStatus::Deleted, 2, &gone.fields));
+    assert!(
+        !store
+            .find_candidates(a, &blocking_keys(&gone.fields), 10)
+            .await
+            .expect("candidates")
+            .iter()
+            .any(|c| c.id == gone.id),
+        "a deleted contact is no longer a candidate"
+    );
+    let now_late = store.get_contact(a, late.id).await.expect("late");
+    assert_eq!((now_late.status, now_late.version, &now_late.fields), (ContactStatus::Deleted, 3, &late_fields));
+    let now_stale = store.get_contact(a, stale.id).await.expect("stale");
+    assert_eq!(
+        (now_stale.status, now_stale.version),
+        (ContactStatus::Active, 2),
+        "a conflicting delete writes nothing"
+    );
+    let failure = report.results[5].1.message.clone().unwrap_or_default();
+    assert!(!failure.is_empty(), "the conflict says why");
+
+    let audit = store.list_audit(a, &AuditFilter { run_id: Some(run.id), ..Default::default() }).await.expect("audit");
+    assert_eq!(audit.len(), 5, "one audit row per write");
+    let deleted = audit.iter().find(|e| e.entry.entity_id == gone.id.to_string()).expect("the delete is audited");
+    assert_eq!(deleted.entry.action, "delete");
+    let status_of = |v: &Option<serde_json::Value>| v.as_ref().and_then(|j| j.get("status")).cloned();
+    assert_eq!(
+        (status_of(&deleted.entry.before), status_of(&deleted.entry.after)),
+        (Some(serde_json::json!("active")), Some(serde_json::json!("deleted"))),
+        "before and after of a delete"
+    );
+
+    // B cannot delete A's contact through its own run.
+    let theirs = store.create_run(b, new_run("ghl", None)).await.expect("B's run");
+    let item = new_item(ContactFields::default(), "b-del", ItemDecision::Delete, None);
+    store.add_items(b, theirs.id, vec![item.clone()]).await.expect("B's item");
+    let attack = ApplyBatch {
+        run_id: theirs.id,
+        actor: Actor::System("sync".to_owned()),
+        changes: vec![ApplyChange {
+            item_id: item.id,
+            op: ApplyOp::Delete { id: now_twice.id, expected_version: 3 },
+            link: None,
+        }],
+        cursor: None,
+        jobs: vec![],
+    };
+    let r = store.apply_batch(b, attack).await.expect("B's batch");
+    assert_eq!(r.results[0].1.outcome, ItemOutcome::Failed, "B cannot delete A's contact");
+    assert_eq!(store.get_contact(a, twice.id).await.expect("twice").status, ContactStatus::Active);
 }
 
 /// [`AuditLog`] and [`ActivityStore`] (contacts come from [`ContactStore`]): append, list newest

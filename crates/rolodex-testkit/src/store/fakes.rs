@@ -952,7 +952,7 @@ impl SyncRunStore for MemoryStore {
             if already || !done.insert(ch.item_id) {
                 continue;
             }
-            let (result, written, before) = match ch.op {
+            let (result, written, before, action) = match ch.op {
                 ApplyOp::Create { id, fields } => {
                     let c = Contact {
                         id,
@@ -965,18 +965,28 @@ impl SyncRunStore for MemoryStore {
                     };
                     s.contacts.insert(id, (c.clone(), None));
                     report.counts.created += 1;
-                    (ItemResult { outcome: ItemOutcome::Created, contact_id: Some(id), message: None }, Some(c), None)
+                    let r = ItemResult { outcome: ItemOutcome::Created, contact_id: Some(id), message: None };
+                    (r, Some(c), None, "create")
                 }
-                ApplyOp::Update { id, expected_version, fields } => {
+                op @ (ApplyOp::Update { .. } | ApplyOp::Delete { .. }) => {
+                    let (id, expected, fields, status, outcome, action) = match op {
+                        ApplyOp::Update { id, expected_version, fields } => {
+                            (id, expected_version, Some(fields), None, ItemOutcome::Updated, "update")
+                        }
+                        ApplyOp::Delete { id, expected_version } => {
+                            (id, expected_version, None, Some(ContactStatus::Deleted), ItemOutcome::Deleted, "delete")
+                        }
+                        _ => unreachable!("matched above"),
+                    };
                     let before = s.contact_in(org, id).cloned();
-                    match s.write_contact(org, id, expected_version, Some(fields), None, now) {
+                    match s.write_contact(org, id, expected, fields, status, now) {
                         Ok(c) => {
-                            report.counts.updated += 1;
-                            (
-                                ItemResult { outcome: ItemOutcome::Updated, contact_id: Some(id), message: None },
-                                Some(c),
-                                before,
-                            )
+                            if outcome == ItemOutcome::Deleted {
+                                report.counts.deleted += 1;
+                            } else {
+                                report.counts.updated += 1;
+                            }
+                            (ItemResult { outcome, contact_id: Some(id), message: None }, Some(c), before, action)
                         }
                         Err(e) => {
                             report.counts.failed += 1;
@@ -985,17 +995,19 @@ impl SyncRunStore for MemoryStore {
                                 contact_id: Some(id),
                                 message: Some(e.to_string()),
                             };
-                            (r, None, None)
+                            (r, None, None, "")
                         }
                     }
                 }
                 ApplyOp::Skip { reason } => {
                     report.counts.skipped += 1;
-                    (ItemResult { outcome: ItemOutcome::Skipped, contact_id: None, message: Some(reason) }, None, None)
+                    let r = ItemResult { outcome: ItemOutcome::Skipped, contact_id: None, message: Some(reason) };
+                    (r, None, None, "")
                 }
                 ApplyOp::Fail { error } => {
                     report.counts.failed += 1;
-                    (ItemResult { outcome: ItemOutcome::Failed, contact_id: None, message: Some(error) }, None, None)
+                    let r = ItemResult { outcome: ItemOutcome::Failed, contact_id: None, message: Some(error) };
+                    (r, None, None, "")
                 }
             };
             if let Some(c) = &written {
@@ -1013,7 +1025,7 @@ impl SyncRunStore for MemoryStore {
                     actor: batch.actor.clone(),
                     entity_type: "contact".to_owned(),
                     entity_id: c.id.to_string(),
-                    action: if before.is_some() { "update" } else { "create" }.to_owned(),
+                    action: action.to_owned(),
                     before: before.as_ref().and_then(json_of),
                     after: json_of(c),
                     run_id: Some(batch.run_id),
@@ -1031,6 +1043,7 @@ impl SyncRunStore for MemoryStore {
             run.counts.updated += report.counts.updated;
             run.counts.skipped += report.counts.skipped;
             run.counts.failed += report.counts.failed;
+            run.counts.deleted += report.counts.deleted;
         }
         if let Some((conn, resource, cursor)) = batch.cursor {
             s.cursors.insert((conn, resource), (org, StoredCursor { cursor, updated_at: now }));

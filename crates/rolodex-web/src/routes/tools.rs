@@ -379,8 +379,8 @@ pub(crate) async fn sync_contacts(
     let items_url = format!("/v1/sync-runs/{run}/items");
     let summary = match (&preview_out, &execute_out) {
         (_, Some(e)) => format!(
-            "Created {} and updated {} contacts ({} merged), skipped {}, {} failed; {} wait for review at {items_url}.",
-            e.created, e.updated, e.merged, e.skipped, e.failed, progress.pending_review
+            "Created {} and updated {} contacts ({} merged), deleted {}, skipped {}, {} failed; {} wait for review at {items_url}.",
+            e.created, e.updated, e.merged, e.deleted, e.skipped, e.failed, progress.pending_review
         ),
         (Some(p), None) => format!(
             "Fetched {} contacts: {} to create, {} to update, {} to merge, {} to skip, {} need a decision, {} unchanged. Review them at {items_url}.",

@@ -58,6 +58,8 @@ pub struct SyncCounts {
     pub skipped: u64,
     /// Items that failed.
     pub failed: u64,
+    /// Contacts soft-deleted (deleted at the source, approved by a person).
+    pub deleted: u64,
 }
 
 /// A run to create.
@@ -136,6 +138,8 @@ stored_enum!(
         Skip => "skip",
         /// A person must decide.
         Review => "review",
+        /// Soft-delete the linked contact: the source deleted its record.
+        Delete => "delete",
     }
 );
 
@@ -158,6 +162,8 @@ stored_enum!(
         Created => "created",
         /// A contact was updated.
         Updated => "updated",
+        /// A contact was soft-deleted.
+        Deleted => "deleted",
         /// Nothing was written.
         Skipped => "skipped",
         /// It failed (see the error).
@@ -257,6 +263,14 @@ pub enum ApplyOp {
         expected_version: i64,
         /// The merged fields.
         fields: ContactFields,
+    },
+    /// Soft-delete a contact (status `deleted`, version up by one; its index rows, links and
+    /// history stay) if it is still at `expected_version`.
+    Delete {
+        /// The contact.
+        id: ContactId,
+        /// The version the decision was based on.
+        expected_version: i64,
     },
     /// Record the item as skipped.
     Skip {
@@ -377,10 +391,12 @@ pub trait SyncRunStore: Send + Sync + 'static {
         review: ReviewState,
     ) -> Result<u64, SyncStoreError>;
 
-    /// Applies a batch in one transaction: contact creates and updates (with their index rows),
-    /// provider links, one audit row per written contact, item results, the run's counts, the
-    /// cursor and the jobs. An update whose version moved on does not abort the batch: that item
-    /// is recorded `Failed` with the conflict, and counted. Items already applied are skipped.
+    /// Applies a batch in one transaction: contact creates, updates (with their index rows) and
+    /// soft deletes, provider links, one audit row per written contact (`create`, `update`,
+    /// `delete`), item results, the run's counts, the cursor and the jobs. Changes apply in batch
+    /// order: several updates of one contact each see the version the one before left. An update
+    /// or delete whose version moved on does not abort the batch: that item is recorded `Failed`
+    /// with the conflict, and counted. Items already applied are skipped.
     ///
     /// # Errors
     /// `NotFound` when the run is not in `org`; `Invalid` when an item is not in the run or the
