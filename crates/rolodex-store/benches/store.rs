@@ -9,7 +9,8 @@
 //! `TEST_DATABASE_URL`) names a server: a uuid-named database is created and dropped. Sizes:
 //! `BENCH_ITEMS` (default 100000), `BENCH_LOOP_ITEMS` (default 5000), `BENCH_JOBS` (default 20000).
 //! Selection, for quick iterations: `BENCH_BACKEND` = `sqlite`, `postgres` or `all` (default) and
-//! `BENCH_PARTS` = a comma list of `apply`, `loop`, `jobs` (default all three).
+//! `BENCH_PARTS` = a comma list of `apply`, `loop`, `jobs` (default all three). For experiments,
+//! `BENCH_SETUP_SQL` is run on the PostgreSQL bench database after the migrations.
 #![allow(clippy::unwrap_used, clippy::print_stdout, reason = "a benchmark binary: fail loudly, print figures")]
 
 use std::sync::Arc;
@@ -275,6 +276,13 @@ async fn main() {
     let mut c = AsyncPgConnection::establish(&admin).await.unwrap();
     c.batch_execute(&format!("CREATE DATABASE \"{name}\"")).await.unwrap();
     let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
-    run_all(open(format!("{base}/{name}")).await, "postgres").await;
+    let store = open(format!("{base}/{name}")).await;
+    // Experiments: SQL run on the bench database after the migrations (say, a schema variant).
+    if let Ok(sql) = std::env::var("BENCH_SETUP_SQL") {
+        let mut db = AsyncPgConnection::establish(&format!("{base}/{name}")).await.unwrap();
+        db.batch_execute(&sql).await.unwrap();
+        println!("[postgres] BENCH_SETUP_SQL: {sql}");
+    }
+    run_all(store, "postgres").await;
     c.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await.unwrap();
 }

@@ -19,9 +19,16 @@ use rolodex_domain::{Contact, ContactId, ContactStatus, OrgId, SyncItemId, SyncR
 
 use super::gaps;
 use super::hash::fields_hash;
-use super::model::{ExecuteReport, ItemView};
+use super::model::{ExecuteReport, ItemView, Override};
 use super::review::view_of;
 use super::{CONTACTS_RESOURCE, SyncError, SyncService};
+
+/// A batch read ahead: its items, and the contacts they aim at as read then (what this execution
+/// wrote itself takes precedence when planning).
+struct Prefetched {
+    views: Vec<ItemView>,
+    targets: HashMap<ContactId, Contact>,
+}
 
 impl SyncService {
     /// Applies the run's approved, unapplied items (see the module doc). Items still pending stay
@@ -46,77 +53,80 @@ impl SyncService {
         let batch_size = self.settings.apply_batch.clamp(1, MAX_PAGE);
         let mut report = ExecuteReport::default();
         let mut written: HashMap<ContactId, Contact> = HashMap::new();
-        loop {
-            let filter = ItemFilter {
-                decision: None,
-                review: Some(ReviewState::Approved),
-                unapplied_only: true,
-                after_position: None,
-                limit: batch_size,
-            };
-            let items = self.ports.runs.list_items(org, run_id, &filter).await?;
-            // A short batch is the last; after a full one, the next listing may be empty (then
-            // only the cursor is written).
-            let last = items.len() < batch_size as usize;
-            let mut changes = Vec::with_capacity(items.len());
-            let mut actions: HashMap<SyncItemId, Action> = HashMap::new();
-            let views = items.into_iter().map(|item| view_of(item, &overrides)).collect::<Result<Vec<_>, _>>()?;
-            // The batch's target contacts in one read, not one query per item.
-            let mut wanted: Vec<ContactId> = views
-                .iter()
-                .filter(|v| matches!(v.action, Action::Update | Action::Merge | Action::Delete))
-                .filter_map(|v| v.target)
-                .filter(|t| !written.contains_key(t))
-                .collect();
-            wanted.sort_unstable();
-            wanted.dedup();
-            let fetched: HashMap<ContactId, Contact> = if wanted.is_empty() {
-                HashMap::new()
-            } else {
-                self.ports.contacts.get_contacts(org, &wanted).await?.into_iter().map(|c| (c.id, c)).collect()
-            };
-            for view in views {
-                actions.insert(view.item.id, view.action);
-                changes.push(self.plan(&run, &view, &mut written, &fetched));
-            }
-            let cursor = match (last, run.connection_id, &parked) {
-                (true, Some(conn), Some(c)) => Some((conn, CONTACTS_RESOURCE.to_owned(), c.clone())),
-                _ => None,
-            };
-            if changes.is_empty() && cursor.is_none() {
+        // Passes over the approved, unapplied items in position order. Each batch is read (items
+        // decoded, target contacts fetched) while the one before it is being applied. A pass ends
+        // with a short batch; items approved behind it meanwhile get another pass.
+        let mut applied_in_pass = usize::MAX;
+        'passes: loop {
+            let mut page = self.prefetch(org, run_id, None, batch_size, &overrides).await?;
+            // Done when nothing is left, or (a store that records no results) nothing moved.
+            if (page.views.is_empty() && report.batches > 0) || applied_in_pass == 0 {
                 break;
             }
-            let with_cursor = cursor.is_some();
-            let applied = self
-                .ports
-                .runs
-                .apply_batch(org, ApplyBatch { run_id, actor: actor.clone(), changes, cursor, jobs: vec![] })
-                .await?;
-            report.batches += 1;
-            report.cursor_advanced |= with_cursor;
-            for (item, result) in applied.results {
-                match result.outcome {
-                    ItemOutcome::Created => report.created += 1,
-                    ItemOutcome::Updated if actions.get(&item) == Some(&Action::Merge) => report.merged += 1,
-                    ItemOutcome::Updated => report.updated += 1,
-                    ItemOutcome::Deleted => report.deleted += 1,
-                    ItemOutcome::Skipped => report.skipped += 1,
-                    ItemOutcome::Failed => {
-                        // What was planned for this contact did not happen: read it again next time.
-                        if let Some(id) = result.contact_id {
-                            written.remove(&id);
+            applied_in_pass = 0;
+            loop {
+                // A short batch is the last of the pass; after a full one, the next listing may be
+                // empty (then only the cursor is written).
+                let last = page.views.len() < batch_size as usize;
+                let after = page.views.last().map(|v| v.item.position);
+                let mut changes = Vec::with_capacity(page.views.len());
+                let mut actions: HashMap<SyncItemId, Action> = HashMap::with_capacity(page.views.len());
+                for view in &page.views {
+                    actions.insert(view.item.id, view.action);
+                    changes.push(self.plan(&run, view, &mut written, &page.targets));
+                }
+                let cursor = match (last, run.connection_id, &parked) {
+                    (true, Some(conn), Some(c)) => Some((conn, CONTACTS_RESOURCE.to_owned(), c.clone())),
+                    _ => None,
+                };
+                if changes.is_empty() && cursor.is_none() {
+                    break 'passes;
+                }
+                let with_cursor = cursor.is_some();
+                let batch = ApplyBatch { run_id, actor: actor.clone(), changes, cursor, jobs: vec![] };
+                let following = async {
+                    if last {
+                        Ok(None)
+                    } else {
+                        self.prefetch(org, run_id, after, batch_size, &overrides).await.map(Some)
+                    }
+                };
+                let (applied, following) =
+                    futures_util::future::join(self.ports.runs.apply_batch(org, batch), following).await;
+                let applied = applied?;
+                report.batches += 1;
+                report.cursor_advanced |= with_cursor;
+                applied_in_pass += applied.results.len();
+                for (item, result) in applied.results {
+                    match result.outcome {
+                        ItemOutcome::Created => report.created += 1,
+                        ItemOutcome::Updated if actions.get(&item) == Some(&Action::Merge) => report.merged += 1,
+                        ItemOutcome::Updated => report.updated += 1,
+                        ItemOutcome::Deleted => report.deleted += 1,
+                        ItemOutcome::Skipped => report.skipped += 1,
+                        ItemOutcome::Failed => {
+                            // What was planned for this contact did not happen: read it again next time.
+                            if let Some(id) = result.contact_id {
+                                written.remove(&id);
+                            }
+                            report.failed += 1;
+                            report.failures.push((item, result.message.unwrap_or_else(|| "failed".to_owned())));
                         }
-                        report.failed += 1;
-                        report.failures.push((item, result.message.unwrap_or_else(|| "failed".to_owned())));
                     }
                 }
-            }
-            for c in applied.contacts {
-                written.insert(c.id, c);
-            }
-            tracing::info!(batch = report.batches, created = report.created, failed = report.failed, "batch committed");
-            if last {
-                break;
+                for c in applied.contacts {
+                    written.insert(c.id, c);
+                }
+                tracing::info!(
+                    batch = report.batches,
+                    created = report.created,
+                    failed = report.failed,
+                    "batch committed"
+                );
+                match following? {
+                    Some(next) => page = next,
+                    None => break,
+                }
             }
         }
         if let (Some(conn), Some(_)) = (run.connection_id, &parked) {
@@ -141,6 +151,40 @@ impl SyncService {
             "sync executed"
         );
         Ok(report)
+    }
+
+    /// The next batch to apply: up to `limit` approved, unapplied items after `after` (from the
+    /// start when `None`), decoded, with the contacts they aim at read in one query.
+    async fn prefetch(
+        &self,
+        org: OrgId,
+        run_id: SyncRunId,
+        after: Option<i64>,
+        limit: u32,
+        overrides: &HashMap<SyncItemId, Override>,
+    ) -> Result<Prefetched, SyncError> {
+        let filter = ItemFilter {
+            decision: None,
+            review: Some(ReviewState::Approved),
+            unapplied_only: true,
+            after_position: after,
+            limit,
+        };
+        let items = self.ports.runs.list_items(org, run_id, &filter).await?;
+        let views = items.into_iter().map(|item| view_of(item, overrides)).collect::<Result<Vec<_>, _>>()?;
+        let mut wanted: Vec<ContactId> = views
+            .iter()
+            .filter(|v| matches!(v.action, Action::Update | Action::Merge | Action::Delete))
+            .filter_map(|v| v.target)
+            .collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        let targets = if wanted.is_empty() {
+            HashMap::new()
+        } else {
+            self.ports.contacts.get_contacts(org, &wanted).await?.into_iter().map(|c| (c.id, c)).collect()
+        };
+        Ok(Prefetched { views, targets })
     }
 
     /// The change for one approved item. `written` holds the contacts this execution wrote or

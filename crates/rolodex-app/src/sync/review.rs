@@ -13,6 +13,8 @@ use rolodex_domain::ports::storage::{
 };
 use rolodex_domain::{ContactStatus, OrgId, SyncItemId, SyncRunId};
 
+use serde::Deserialize;
+
 use super::gaps;
 use super::model::{ItemPage, ItemQuery, ItemView, Override, Recommendation, RunProgress, Verdict};
 use super::{SyncError, SyncService};
@@ -41,7 +43,8 @@ pub fn reason_signature(reasons: &[String]) -> Vec<String> {
 
 /// The view of a stored item.
 pub(crate) fn view_of(item: SyncItem, overrides: &HashMap<SyncItemId, Override>) -> Result<ItemView, SyncError> {
-    let recommendation: Recommendation = serde_json::from_value(item.recommendation.clone())
+    // Read from the stored tree in place (no copy of it).
+    let recommendation = Recommendation::deserialize(&item.recommendation)
         .map_err(|e| SyncError::Corrupt(format!("recommendation of item {}: {e}", item.id)))?;
     let (action, target, overridden) = match overrides.get(&item.id) {
         Some(o) => (o.action, o.target, true),
