@@ -315,22 +315,95 @@ pub(crate) async fn refresh_children(conn: &mut Conn<'_>, list: &[&Contact]) -> 
             stored.entry(r.contact_id.clone()).or_default().keys.push(r);
         }
     }
-    let mut changed = Vec::new();
+    // Per table: an e-mail or phone list that differs is rewritten for that contact (positions are
+    // part of their key); blocking keys are a set, so only the keys that went are deleted and only
+    // the new ones inserted (a name edit or an added e-mail touches a few rows, not all of them).
+    let (mut redo_emails, mut redo_phones, mut gone_keys) = (Vec::new(), Vec::new(), Vec::new());
     let mut rows = Children::default();
     for c in list {
         let mut new = children_of(c);
         new.sort();
-        let mut old = stored.remove(&c.id.to_string()).unwrap_or_default();
+        let id = c.id.to_string();
+        let mut old = stored.remove(&id).unwrap_or_default();
         old.sort();
-        if new != old {
-            changed.push(c.id.to_string());
+        if new.emails != old.emails {
+            redo_emails.push(id.clone());
             rows.emails.append(&mut new.emails);
+        }
+        if new.phones != old.phones {
+            redo_phones.push(id);
             rows.phones.append(&mut new.phones);
-            rows.keys.append(&mut new.keys);
+        }
+        if new.keys != old.keys {
+            rows.keys.extend(new.keys.iter().filter(|k| old.keys.binary_search(k).is_err()).cloned());
+            gone_keys.extend(old.keys.into_iter().filter(|k| new.keys.binary_search(k).is_err()));
         }
     }
-    delete_children(conn, &changed).await?;
+    delete_rows(conn, &redo_emails, &redo_phones, gone_keys).await?;
     insert_child_rows(conn, rows).await
+}
+
+/// Deletes the e-mail rows of the contacts `emails`, the phone rows of `phones`, and the key rows
+/// `keys`.
+async fn delete_rows(conn: &mut Conn<'_>, emails: &[String], phones: &[String], keys: Vec<KeyRow>) -> DbResult<()> {
+    if let Conn::Pg(c) = conn {
+        use diesel::sql_types::{Array, Text};
+        for chunk in emails.chunks(UNNEST_ROWS) {
+            diesel::sql_query("DELETE FROM contact_emails WHERE contact_id = ANY($1)")
+                .bind::<Array<Text>, _>(chunk)
+                .execute(&mut **c)
+                .await?;
+        }
+        for chunk in phones.chunks(UNNEST_ROWS) {
+            diesel::sql_query("DELETE FROM contact_phones WHERE contact_id = ANY($1)")
+                .bind::<Array<Text>, _>(chunk)
+                .execute(&mut **c)
+                .await?;
+        }
+        for chunk in keys.chunks(UNNEST_ROWS) {
+            diesel::sql_query(
+                "DELETE FROM contact_keys AS k USING unnest($1::text[], $2::text[], $3::text[]) AS v(contact_id, kind, value) \
+                 WHERE k.contact_id = v.contact_id AND k.kind = v.kind AND k.value = v.value",
+            )
+            .bind::<Array<Text>, _>(col(chunk, |r| r.contact_id.as_str()))
+            .bind::<Array<Text>, _>(col(chunk, |r| r.kind.as_str()))
+            .bind::<Array<Text>, _>(col(chunk, |r| r.value.as_str()))
+            .execute(&mut **c)
+            .await?;
+        }
+        return Ok(());
+    }
+    for chunk in emails.chunks(PARAMS_PER_STATEMENT) {
+        each!(conn, |c| diesel::delete(contact_emails::table.filter(contact_emails::contact_id.eq_any(chunk)))
+            .execute(c)
+            .await)?;
+    }
+    for chunk in phones.chunks(PARAMS_PER_STATEMENT) {
+        each!(conn, |c| diesel::delete(contact_phones::table.filter(contact_phones::contact_id.eq_any(chunk)))
+            .execute(c)
+            .await)?;
+    }
+    if let Conn::Sqlite(c) = conn
+        && !keys.is_empty()
+    {
+        // One blocking task for the lot (in-process statements, no round trips).
+        c.spawn_blocking(move |c| {
+            for k in keys {
+                diesel::RunQueryDsl::execute(
+                    diesel::delete(
+                        contact_keys::table
+                            .filter(contact_keys::contact_id.eq(&k.contact_id))
+                            .filter(contact_keys::kind.eq(&k.kind))
+                            .filter(contact_keys::value.eq(&k.value)),
+                    ),
+                    c,
+                )?;
+            }
+            Ok::<_, diesel::result::Error>(())
+        })
+        .await?;
+    }
+    Ok(())
 }
 
 /// Deletes the index rows of the contacts `ids`.

@@ -981,6 +981,18 @@ where
     };
     assert_eq!(store.search_contacts(a, &by_email("twice.two@order.example")).await.expect("search").len(), 1);
     assert!(store.search_contacts(a, &by_email("twice@order.example")).await.expect("search").is_empty());
+    // Blocking keys follow the fields: the ones that went no longer find it, the kept and new ones do.
+    let (old_keys, new_keys) = (blocking_keys(&twice.fields), blocking_keys(&second));
+    let retired: Vec<_> = old_keys.iter().filter(|k| !new_keys.contains(k)).cloned().collect();
+    assert!(!retired.is_empty(), "the e-mail change retires a key");
+    assert!(
+        !store.find_candidates(a, &retired, 10).await.expect("candidates").iter().any(|c| c.id == twice.id),
+        "a retired key no longer finds the contact"
+    );
+    for key in &new_keys {
+        let found = store.find_candidates(a, std::slice::from_ref(key), 10).await.expect("candidates");
+        assert!(found.iter().any(|c| c.id == twice.id), "key {key:?} finds the updated contact");
+    }
 
     let now_gone = store.get_contact(a, gone.id).await.expect("a soft-deleted contact is still readable");
     assert_eq!((now_gone.status, now_gone.version, &now_gone.fields), (ContactStatus::Deleted, 2, &gone.fields));
