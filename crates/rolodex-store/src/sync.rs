@@ -233,6 +233,13 @@ struct ContactUpdate {
     search_text: String,
 }
 
+/// The id a compare-and-set `UPDATE … RETURNING id` wrote.
+#[derive(QueryableByName)]
+struct ReturnedId {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    id: String,
+}
+
 /// Applies `list` (compare-and-set on `version`); returns the ids that were updated.
 async fn update_contacts(
     conn: &mut Conn<'_>,
@@ -246,16 +253,11 @@ async fn update_contacts(
     match conn {
         Conn::Pg(c) => {
             use diesel::sql_types::{Array, BigInt, Text, Timestamp};
-            #[derive(QueryableByName)]
-            struct Id {
-                #[diesel(sql_type = Text)]
-                id: String,
-            }
             let mut out = HashSet::new();
             for chunk in list.chunks(5000) {
                 let col = |f: fn(&ContactUpdate) -> String| chunk.iter().map(f).collect::<Vec<String>>();
                 let expected: Vec<i64> = chunk.iter().map(|u| u.expected).collect();
-                let rows: Vec<Id> = diesel::sql_query(
+                let rows: Vec<ReturnedId> = diesel::sql_query(
                     "UPDATE contacts AS c SET fields = v.fields, tags = v.tags, custom = v.custom, \
                      search_text = v.search_text, version = c.version + 1, updated_at = $1 \
                      FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[]) \
@@ -324,15 +326,10 @@ async fn soft_delete_contacts(
     match conn {
         Conn::Pg(c) => {
             use diesel::sql_types::{Array, BigInt, Text, Timestamp};
-            #[derive(QueryableByName)]
-            struct Id {
-                #[diesel(sql_type = Text)]
-                id: String,
-            }
             let mut out = HashSet::new();
             for chunk in list.chunks(5000) {
                 let (ids, expected): (Vec<String>, Vec<i64>) = chunk.iter().cloned().unzip();
-                let rows: Vec<Id> = diesel::sql_query(
+                let rows: Vec<ReturnedId> = diesel::sql_query(
                     "UPDATE contacts AS c SET status = $1, version = c.version + 1, updated_at = $2 \
                      FROM unnest($3::text[], $4::bigint[]) AS v(id, expected) \
                      WHERE c.id = v.id AND c.org_id = $5 AND c.version = v.expected RETURNING c.id",
