@@ -9,8 +9,11 @@
 //! `TEST_DATABASE_URL`) names a server: a uuid-named database is created and dropped. Sizes:
 //! `BENCH_ITEMS` (default 100000), `BENCH_LOOP_ITEMS` (default 5000), `BENCH_JOBS` (default 20000).
 //! Selection, for quick iterations: `BENCH_BACKEND` = `sqlite`, `postgres` or `all` (default) and
-//! `BENCH_PARTS` = a comma list of `apply`, `loop`, `jobs` (default all three). For experiments,
-//! `BENCH_SETUP_SQL` is run on the PostgreSQL bench database after the migrations.
+//! `BENCH_PARTS` = a comma list of `apply`, `loop`, `jobs` (default all three). Batches:
+//! `BENCH_BATCH` items each (default 5000), `BENCH_STREAMS` in flight at once (default: the store's
+//! `apply_concurrency`, 4 on PostgreSQL with this pool, 1 on SQLite; when more than 1, a run with
+//! one at a time follows). For experiments, `BENCH_SETUP_SQL` is run on the PostgreSQL bench
+//! database after the migrations.
 #![allow(clippy::unwrap_used, clippy::print_stdout, reason = "a benchmark binary: fail loudly, print figures")]
 
 use std::sync::Arc;
@@ -135,10 +138,19 @@ fn item_of(id: SyncItemId, i: usize) -> NewSyncItem {
     }
 }
 
-async fn apply(store: &Store, org: OrgId, run: SyncRunId, changes: Vec<ApplyChange>, per: usize) -> (usize, Duration) {
+async fn apply(
+    store: &Store,
+    org: OrgId,
+    run: SyncRunId,
+    changes: Vec<ApplyChange>,
+    per: usize,
+    streams: usize,
+) -> (usize, Duration) {
     let n = changes.len();
     let start = Instant::now();
     let mut written = 0;
+    // Up to `streams` batches in flight, each its own transaction, as execute keeps them.
+    let mut inflight = std::collections::VecDeque::new();
     for chunk in changes.chunks(per) {
         let batch = ApplyBatch {
             run_id: run,
@@ -147,7 +159,15 @@ async fn apply(store: &Store, org: OrgId, run: SyncRunId, changes: Vec<ApplyChan
             cursor: None,
             jobs: vec![],
         };
-        written += store.apply_batch(org, batch).await.unwrap().contacts.len();
+        if inflight.len() >= streams.max(1) {
+            let done: tokio::task::JoinHandle<usize> = inflight.pop_front().unwrap();
+            written += done.await.unwrap();
+        }
+        let store = store.clone();
+        inflight.push_back(tokio::spawn(async move { store.apply_batch(org, batch).await.unwrap().contacts.len() }));
+    }
+    for done in inflight {
+        written += done.await.unwrap();
     }
     let took = start.elapsed();
     assert_eq!(written, n, "every item wrote its contact");
@@ -176,23 +196,34 @@ async fn bench_apply(store: &Store, backend: &str) {
     let n = env_usize("BENCH_ITEMS", 100_000);
     let loop_n = env_usize("BENCH_LOOP_ITEMS", 5000);
     let mut batched = None;
+    let per = env_usize("BENCH_BATCH", BATCH);
+    let advised = store.apply_concurrency();
+    let streams = env_usize("BENCH_STREAMS", advised);
     if part("apply") {
-        let (org, run, changes) = prepare(store, n, &format!("{backend}-batched")).await;
-        let (done, took) = apply(store, org, run, changes, BATCH).await;
-        let rate = done as f64 / took.as_secs_f64();
-        batched = Some(rate);
-        println!(
-            "[{backend}] apply_batch: {done} items ({} creates, {} updates, each with link + audit row + item result) \
-             in batches of {BATCH}: {:.2} s = {rate:.0} contacts/s (load {})",
-            done - done / 2,
-            done / 2,
-            took.as_secs_f64(),
-            load()
-        );
+        // The rate execute gets (as many batches in flight as the store advises), and, when that
+        // is more than one, one batch at a time beside it.
+        let mut runs = vec![streams];
+        if streams > 1 {
+            runs.push(1);
+        }
+        for streams in runs {
+            let (org, run, changes) = prepare(store, n, &format!("{backend}-batched-{streams}")).await;
+            let (done, took) = apply(store, org, run, changes, per, streams).await;
+            let rate = done as f64 / took.as_secs_f64();
+            batched.get_or_insert(rate);
+            println!(
+                "[{backend}] apply_batch: {done} items ({} creates, {} updates, each with link + audit row + item result) \
+                 in batches of {per}, {streams} in flight: {:.2} s = {rate:.0} contacts/s (load {})",
+                done - done / 2,
+                done / 2,
+                took.as_secs_f64(),
+                load()
+            );
+        }
     }
     if part("loop") {
         let (org, run, changes) = prepare(store, loop_n, &format!("{backend}-loop")).await;
-        let (done, took) = apply(store, org, run, changes, 1).await;
+        let (done, took) = apply(store, org, run, changes, 1, 1).await;
         let one = done as f64 / took.as_secs_f64();
         let ratio = batched.map_or_else(|| "n/a (apply not run)".to_owned(), |b| format!("{:.1}x", b / one));
         println!(

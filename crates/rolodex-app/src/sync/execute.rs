@@ -7,15 +7,19 @@
 //! where it stopped: applied items have a result and are never applied twice. The run's counts are
 //! readable while it runs ([`SyncService::progress`]).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
 
+use futures_util::future::{self, BoxFuture, Either};
+use futures_util::stream::{FuturesOrdered, StreamExt};
 use rolodex_domain::diff::merge;
 use rolodex_domain::matching::Action;
+use rolodex_domain::ports::SyncCursor;
 use rolodex_domain::ports::storage::{
-    Actor, ApplyBatch, ApplyChange, ApplyOp, ItemFilter, ItemOutcome, MAX_PAGE, ProviderLink, ReviewState, SyncRun,
-    SyncStatus,
+    Actor, ApplyBatch, ApplyChange, ApplyOp, ApplyReport, ItemFilter, ItemOutcome, MAX_PAGE, ProviderLink, ReviewState,
+    SyncRun, SyncRunStore, SyncStatus, SyncStoreError,
 };
-use rolodex_domain::{Contact, ContactId, ContactStatus, OrgId, SyncItemId, SyncRunId};
+use rolodex_domain::{ConnectionId, Contact, ContactId, ContactStatus, OrgId, SyncItemId, SyncRunId};
 
 use super::gaps;
 use super::hash::fields_hash;
@@ -30,6 +34,122 @@ struct Prefetched {
     targets: HashMap<ContactId, Contact>,
 }
 
+/// What a batch in flight writes besides new contacts: two batches side by side never share one,
+/// so they cannot wait on each other's row locks or see each other's versions.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Touch {
+    Contact(ContactId),
+    Link(ConnectionId, String),
+}
+
+/// What execute has seen of the batches that came back.
+#[derive(Default)]
+struct Progress {
+    report: ExecuteReport,
+    /// Contacts this execution wrote or plans to write (see [`SyncService::plan`]).
+    written: HashMap<ContactId, Contact>,
+    /// Items with a result in the current pass.
+    applied_in_pass: usize,
+}
+
+/// A batch handed to the store, with what it needs when it comes back.
+struct Sent {
+    actions: HashMap<SyncItemId, Action>,
+    touches: Vec<Touch>,
+    with_cursor: bool,
+}
+
+type Applying<'a> = BoxFuture<'a, (Result<ApplyReport, SyncStoreError>, Sent)>;
+
+/// The batches in flight, oldest first, at most `limit` of them
+/// ([`SyncRunStore::apply_concurrency`](rolodex_domain::ports::storage::SyncRunStore::apply_concurrency)).
+struct Pipeline<'a> {
+    inflight: FuturesOrdered<Applying<'a>>,
+    busy: HashSet<Touch>,
+    limit: usize,
+}
+
+impl<'a> Pipeline<'a> {
+    fn send(&mut self, store: &'a dyn SyncRunStore, org: OrgId, batch: ApplyBatch, sent: Sent) {
+        self.busy.extend(sent.touches.iter().cloned());
+        self.inflight.push_back(Box::pin(async move { (store.apply_batch(org, batch).await, sent) }));
+    }
+
+    /// Whether a batch touching `touches` must wait for the ones in flight.
+    fn collides(&self, touches: &[Touch]) -> bool {
+        touches.iter().any(|t| self.busy.contains(t))
+    }
+
+    /// Takes in one batch that came back.
+    fn absorb(
+        &mut self,
+        (applied, sent): (Result<ApplyReport, SyncStoreError>, Sent),
+        progress: &mut Progress,
+    ) -> Result<(), SyncError> {
+        for t in &sent.touches {
+            self.busy.remove(t);
+        }
+        let applied = applied?;
+        let report = &mut progress.report;
+        report.batches += 1;
+        report.cursor_advanced |= sent.with_cursor;
+        progress.applied_in_pass += applied.results.len();
+        for (item, result) in applied.results {
+            match result.outcome {
+                ItemOutcome::Created => report.created += 1,
+                ItemOutcome::Updated if sent.actions.get(&item) == Some(&Action::Merge) => report.merged += 1,
+                ItemOutcome::Updated => report.updated += 1,
+                ItemOutcome::Deleted => report.deleted += 1,
+                ItemOutcome::Skipped => report.skipped += 1,
+                ItemOutcome::Failed => {
+                    // What was planned for this contact did not happen: read it again next time.
+                    if let Some(id) = result.contact_id {
+                        progress.written.remove(&id);
+                    }
+                    report.failed += 1;
+                    report.failures.push((item, result.message.unwrap_or_else(|| "failed".to_owned())));
+                }
+            }
+        }
+        for c in applied.contacts {
+            progress.written.insert(c.id, c);
+        }
+        tracing::info!(batch = report.batches, created = report.created, failed = report.failed, "batch committed");
+        Ok(())
+    }
+
+    /// Runs `work` while the batches in flight go on, taking in those that come back.
+    async fn meanwhile<T>(&mut self, work: impl Future<Output = T>, progress: &mut Progress) -> Result<T, SyncError> {
+        let mut work = std::pin::pin!(work);
+        loop {
+            if self.inflight.is_empty() {
+                return Ok(work.await);
+            }
+            match future::select(work.as_mut(), self.inflight.next()).await {
+                Either::Left((out, _)) => return Ok(out),
+                Either::Right((Some(done), _)) => self.absorb(done, progress)?,
+                Either::Right((None, _)) => {}
+            }
+        }
+    }
+
+    /// Waits until fewer than `room` batches are in flight.
+    async fn wait_below(&mut self, room: usize, progress: &mut Progress) -> Result<(), SyncError> {
+        while self.inflight.len() >= room.max(1) {
+            match self.inflight.next().await {
+                Some(done) => self.absorb(done, progress)?,
+                None => break,
+            }
+        }
+        Ok(())
+    }
+
+    /// Waits for every batch in flight.
+    async fn drain(&mut self, progress: &mut Progress) -> Result<(), SyncError> {
+        self.wait_below(1, progress).await
+    }
+}
+
 impl SyncService {
     /// Applies the run's approved, unapplied items (see the module doc). Items still pending stay
     /// in the run: it goes back to `preview` for a person, or to `completed` when none are left.
@@ -37,7 +157,8 @@ impl SyncService {
     ///
     /// # Errors
     /// [`SyncError::RunNotFound`], [`SyncError::RunFinished`]; storage errors (the failing batch
-    /// is not committed; the batches before it are).
+    /// is not committed; the batches before it are, and so may be those that were in flight
+    /// beside it: execute waits for them before it returns).
     #[tracing::instrument(skip_all, fields(org = %org, run = %run_id))]
     pub async fn execute(&self, org: OrgId, run_id: SyncRunId, actor: Actor) -> Result<ExecuteReport, SyncError> {
         let run = self.open_run(org, run_id).await?;
@@ -49,86 +170,20 @@ impl SyncService {
             Some(conn) => gaps::parked_cursor(&*self.ports.cursors, org, conn, CONTACTS_RESOURCE, run_id).await?,
             None => None,
         };
-        // A listing returns at most `MAX_PAGE` items, so a batch is never larger.
-        let batch_size = self.settings.apply_batch.clamp(1, MAX_PAGE);
-        let mut report = ExecuteReport::default();
-        let mut written: HashMap<ContactId, Contact> = HashMap::new();
-        // Passes over the approved, unapplied items in position order. Each batch is read (items
-        // decoded, target contacts fetched) while the one before it is being applied. A pass ends
-        // with a short batch; items approved behind it meanwhile get another pass.
-        let mut applied_in_pass = usize::MAX;
-        'passes: loop {
-            let mut page = self.prefetch(org, run_id, None, batch_size, &overrides).await?;
-            // Done when nothing is left, or (a store that records no results) nothing moved.
-            if (page.views.is_empty() && report.batches > 0) || applied_in_pass == 0 {
-                break;
+        let limit = self.settings.apply_concurrency.unwrap_or_else(|| self.ports.runs.apply_concurrency()).max(1);
+        let mut pipe = Pipeline { inflight: FuturesOrdered::new(), busy: HashSet::new(), limit };
+        let mut progress = Progress::default();
+        let outcome =
+            self.apply_approved(org, &run, &actor, &overrides, parked.as_ref(), &mut pipe, &mut progress).await;
+        if let Err(e) = outcome {
+            // Batches beside the failing one may still commit: wait for them, so a resume that
+            // follows never applies an item a second time.
+            while let Some(done) = pipe.inflight.next().await {
+                let _ = pipe.absorb(done, &mut progress);
             }
-            applied_in_pass = 0;
-            loop {
-                // A short batch is the last of the pass; after a full one, the next listing may be
-                // empty (then only the cursor is written).
-                let last = page.views.len() < batch_size as usize;
-                let after = page.views.last().map(|v| v.item.position);
-                let mut changes = Vec::with_capacity(page.views.len());
-                let mut actions: HashMap<SyncItemId, Action> = HashMap::with_capacity(page.views.len());
-                for view in &page.views {
-                    actions.insert(view.item.id, view.action);
-                    changes.push(self.plan(&run, view, &mut written, &page.targets));
-                }
-                let cursor = match (last, run.connection_id, &parked) {
-                    (true, Some(conn), Some(c)) => Some((conn, CONTACTS_RESOURCE.to_owned(), c.clone())),
-                    _ => None,
-                };
-                if changes.is_empty() && cursor.is_none() {
-                    break 'passes;
-                }
-                let with_cursor = cursor.is_some();
-                let batch = ApplyBatch { run_id, actor: actor.clone(), changes, cursor, jobs: vec![] };
-                let following = async {
-                    if last {
-                        Ok(None)
-                    } else {
-                        self.prefetch(org, run_id, after, batch_size, &overrides).await.map(Some)
-                    }
-                };
-                let (applied, following) =
-                    futures_util::future::join(self.ports.runs.apply_batch(org, batch), following).await;
-                let applied = applied?;
-                report.batches += 1;
-                report.cursor_advanced |= with_cursor;
-                applied_in_pass += applied.results.len();
-                for (item, result) in applied.results {
-                    match result.outcome {
-                        ItemOutcome::Created => report.created += 1,
-                        ItemOutcome::Updated if actions.get(&item) == Some(&Action::Merge) => report.merged += 1,
-                        ItemOutcome::Updated => report.updated += 1,
-                        ItemOutcome::Deleted => report.deleted += 1,
-                        ItemOutcome::Skipped => report.skipped += 1,
-                        ItemOutcome::Failed => {
-                            // What was planned for this contact did not happen: read it again next time.
-                            if let Some(id) = result.contact_id {
-                                written.remove(&id);
-                            }
-                            report.failed += 1;
-                            report.failures.push((item, result.message.unwrap_or_else(|| "failed".to_owned())));
-                        }
-                    }
-                }
-                for c in applied.contacts {
-                    written.insert(c.id, c);
-                }
-                tracing::info!(
-                    batch = report.batches,
-                    created = report.created,
-                    failed = report.failed,
-                    "batch committed"
-                );
-                match following? {
-                    Some(next) => page = next,
-                    None => break,
-                }
-            }
+            return Err(e);
         }
+        let mut report = progress.report;
         if let (Some(conn), Some(_)) = (run.connection_id, &parked) {
             gaps::drop_parked_cursor(&*self.ports.cursors, org, conn, CONTACTS_RESOURCE, run_id).await?;
         }
@@ -151,6 +206,73 @@ impl SyncService {
             "sync executed"
         );
         Ok(report)
+    }
+
+    /// Passes over the approved, unapplied items in position order, in batches of
+    /// `apply_batch`, up to `pipe.limit` of them in flight. Each batch is read (items decoded,
+    /// target contacts fetched) while those before it are being applied; one that touches a
+    /// contact or link of a batch in flight, and the one that carries the cursor, wait until the
+    /// batches before them came back. A pass ends with a short batch; items approved behind it
+    /// meanwhile get another pass. Returns with nothing in flight, unless it fails.
+    #[allow(clippy::too_many_arguments, reason = "one call site; the pieces of one execution")]
+    async fn apply_approved<'a>(
+        &'a self,
+        org: OrgId,
+        run: &SyncRun,
+        actor: &Actor,
+        overrides: &HashMap<SyncItemId, Override>,
+        parked: Option<&SyncCursor>,
+        pipe: &mut Pipeline<'a>,
+        progress: &mut Progress,
+    ) -> Result<(), SyncError> {
+        // A listing returns at most `MAX_PAGE` items, so a batch is never larger.
+        let batch_size = self.settings.apply_batch.clamp(1, MAX_PAGE);
+        let run_id = run.id;
+        let mut applied_in_pass = usize::MAX;
+        loop {
+            let mut page = self.prefetch(org, run_id, None, batch_size, overrides).await?;
+            // Done when nothing is left, or (a store that records no results) nothing moved.
+            if (page.views.is_empty() && progress.report.batches > 0) || applied_in_pass == 0 {
+                return Ok(());
+            }
+            progress.applied_in_pass = 0;
+            loop {
+                // A short batch is the last of the pass; after a full one, the next listing may be
+                // empty (then only the cursor is written).
+                let last = page.views.len() < batch_size as usize;
+                let after = page.views.last().map(|v| v.item.position);
+                let cursor = match (last, run.connection_id, parked) {
+                    (true, Some(conn), Some(c)) => Some((conn, CONTACTS_RESOURCE.to_owned(), c.clone())),
+                    _ => None,
+                };
+                let touches = touches_of(run, &page.views);
+                if cursor.is_some() || pipe.collides(&touches) {
+                    pipe.drain(progress).await?;
+                }
+                let mut changes = Vec::with_capacity(page.views.len());
+                let mut actions: HashMap<SyncItemId, Action> = HashMap::with_capacity(page.views.len());
+                for view in &page.views {
+                    actions.insert(view.item.id, view.action);
+                    changes.push(self.plan(run, view, &mut progress.written, &page.targets));
+                }
+                if changes.is_empty() && cursor.is_none() {
+                    pipe.drain(progress).await?;
+                    return Ok(());
+                }
+                let with_cursor = cursor.is_some();
+                let batch = ApplyBatch { run_id, actor: actor.clone(), changes, cursor, jobs: vec![] };
+                pipe.send(&*self.ports.runs, org, batch, Sent { actions, touches, with_cursor });
+                if last {
+                    pipe.drain(progress).await?;
+                    break;
+                }
+                let next = self.prefetch(org, run_id, after, batch_size, overrides);
+                let next = pipe.meanwhile(next, progress).await??;
+                pipe.wait_below(pipe.limit, progress).await?;
+                page = next;
+            }
+            applied_in_pass = progress.applied_in_pass;
+        }
     }
 
     /// The next batch to apply: up to `limit` approved, unapplied items after `after` (from the
@@ -274,4 +396,21 @@ impl SyncService {
         };
         ApplyChange { item_id, op, link }
     }
+}
+
+/// The contacts an item updates or deletes and the provider link it writes, for the items of a
+/// page (creates write new contacts, which nothing else can touch yet).
+fn touches_of(run: &SyncRun, views: &[ItemView]) -> Vec<Touch> {
+    let mut out = Vec::new();
+    for view in views {
+        if matches!(view.action, Action::Update | Action::Merge | Action::Delete)
+            && let Some(target) = view.target
+        {
+            out.push(Touch::Contact(target));
+        }
+        if let (Some(conn), Some(external)) = (run.connection_id, &view.item.incoming.external_id) {
+            out.push(Touch::Link(conn, external.clone()));
+        }
+    }
+    out
 }

@@ -101,8 +101,14 @@ pub struct SyncSettings {
     /// many contact ids of key blocks. About 2 KiB per contact in all; when full the preview
     /// forgets them and reads again.
     pub preview_cache: usize,
-    /// Items applied per transaction during execute.
+    /// Items applied per transaction during execute (at most
+    /// [`MAX_PAGE`](rolodex_domain::ports::storage::MAX_PAGE)).
     pub apply_batch: u32,
+    /// Batches execute keeps in flight at once, each its own transaction. `None` (the default)
+    /// takes the store's advice
+    /// ([`SyncRunStore::apply_concurrency`](rolodex_domain::ports::storage::SyncRunStore::apply_concurrency):
+    /// up to 4 on PostgreSQL, 1 on SQLite); `Some(1)` applies one batch at a time.
+    pub apply_concurrency: Option<usize>,
     /// How an `update` merges the incoming contact (the provider is the source of truth).
     pub update_policy: MergePolicy,
     /// How a `merge` merges it (a probable duplicate only fills blanks).
@@ -118,6 +124,7 @@ impl Default for SyncSettings {
             lookup_batch: 500,
             preview_cache: 200_000,
             apply_batch: 1000,
+            apply_concurrency: None,
             update_policy: MergePolicy::IncomingWins,
             merge_policy: MergePolicy::FillBlanks,
         }

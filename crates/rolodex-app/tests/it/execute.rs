@@ -185,3 +185,92 @@ async fn a_run_larger_than_one_listing_page_is_applied_whole() {
     assert_eq!(h.store.contacts_of(h.org).len() as u64, n);
     assert!(h.store.get_cursor(h.org, h.conn, "contacts").await.unwrap().is_some());
 }
+
+/// `n` new people, external ids `new-0`…, for runs of several batches.
+fn newcomers(n: usize) -> Vec<rolodex_domain::IncomingContact> {
+    (0..n)
+        .map(|i| {
+            incoming(&format!("new-{i}"), person(&format!("Given{i}"), "Newcomer", Some(&format!("n{i}@x.io")), None))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn batches_in_flight_side_by_side_never_share_a_contact_and_the_cursor_batch_goes_alone() {
+    let h = Harness::new();
+    h.store.set_apply_concurrency(3);
+    let jane = h.existing(person("Jane", "Doe", Some("jane@acme.io"), None)).await;
+    let mut records = newcomers(12);
+    // Two records for Jane, in the second and the third batch (batches of 2), which would be in
+    // flight together.
+    let mut first = person("Jane", "Doe", Some("jane@acme.io"), None);
+    first.job_title = Some("CEO".into());
+    let mut second = person("Jane", "Doe", Some("jane@acme.io"), None);
+    second.company = Some("Acme".into());
+    records.insert(2, incoming("jane-a", first));
+    records.insert(4, incoming("jane-b", second));
+    let source = ScriptedSource::with(4, records);
+    let settings = SyncSettings { apply_batch: 2, ..SyncSettings::default() };
+    let svc = h.service_with(settings);
+    let preview =
+        svc.preview(h.org, &source, PreviewRequest { mode: FetchMode::Incremental, ..full(&h) }).await.unwrap();
+    let run = preview.run_id;
+    svc.approve_high_confidence(h.org, run).await.unwrap();
+    let items = svc.list_items(h.org, run, ItemQuery::default()).await.unwrap().items;
+    let second_jane = items.iter().find(|v| v.item.incoming.external_id.as_deref() == Some("jane-b")).unwrap();
+    svc.override_item(
+        h.org,
+        run,
+        second_jane.item.id,
+        Override { action: Action::Update, target: Some(jane) },
+        &actor(),
+    )
+    .await
+    .unwrap();
+
+    let report = svc.execute(h.org, run, actor()).await.unwrap();
+    assert_eq!((report.created, report.updated, report.failed), (12, 2, 0), "{:?}", report.failures);
+    assert!(report.cursor_advanced);
+    let (most, breaches) = h.store.apply_overlap();
+    assert!(most >= 2, "batches went one at a time (most in flight: {most})");
+    assert!(most <= 3, "more batches in flight than the store advised: {most}");
+    assert!(breaches.is_empty(), "{breaches:?}");
+    let jane_now = h.store.contacts_of(h.org).into_iter().find(|c| c.id == jane).unwrap();
+    assert_eq!(jane_now.version, 3, "both updates applied, one after the other");
+    assert_eq!(jane_now.fields.job_title.as_deref(), Some("CEO"));
+    assert_eq!(jane_now.fields.company.as_deref(), Some("Acme"));
+    assert_eq!(h.store.contacts_of(h.org).len(), 13);
+    assert_eq!(h.store.audit_of(h.org).len(), 14 + 1, "one per change, and the override");
+}
+
+#[tokio::test]
+async fn a_failed_batch_among_several_in_flight_resumes_without_duplicates() {
+    let h = Harness::new();
+    h.store.set_apply_concurrency(3);
+    let source = ScriptedSource::with(4, newcomers(10));
+    let settings = SyncSettings { apply_batch: 2, ..SyncSettings::default() };
+    let svc = h.service_with(settings);
+    let run =
+        svc.preview(h.org, &source, PreviewRequest { mode: FetchMode::Incremental, ..full(&h) }).await.unwrap().run_id;
+    svc.approve_high_confidence(h.org, run).await.unwrap();
+
+    h.store.fail_apply_batch(2);
+    svc.execute(h.org, run, actor()).await.unwrap_err();
+    let committed = h.store.contacts_of(h.org).len();
+    assert!((2..=6).contains(&committed), "batch 1 and the ones beside the failed one: {committed}");
+    assert_eq!(
+        h.store.get_cursor(h.org, h.conn, "contacts").await.unwrap(),
+        None,
+        "the cursor waits for the last batch"
+    );
+    let progress = svc.progress(h.org, run).await.unwrap();
+    assert_eq!(progress.counts.created as usize, committed);
+
+    let resumed = svc.execute(h.org, run, actor()).await.unwrap();
+    assert_eq!(resumed.created as usize + committed, 10);
+    assert!(resumed.cursor_advanced);
+    assert_eq!(h.store.contacts_of(h.org).len(), 10, "no duplicates");
+    assert_eq!(h.store.audit_of(h.org).len(), 10);
+    let (most, breaches) = h.store.apply_overlap();
+    assert!(most >= 2 && breaches.is_empty(), "{most} {breaches:?}");
+}

@@ -33,6 +33,32 @@ pub struct MemoryStore {
     clock: Arc<dyn Clock>,
     apply_calls: AtomicUsize,
     fail_apply_call: Mutex<Option<usize>>,
+    /// What `apply_concurrency` advises (1 unless a test says otherwise).
+    concurrency: AtomicUsize,
+    /// The batches being applied: what each writes (contacts updated or deleted, links) and
+    /// whether it carries a cursor.
+    in_flight: Mutex<Vec<(usize, Vec<String>, bool)>>,
+    /// The most batches seen in flight at once, and every breach of the rules of
+    /// `apply_concurrency` (two batches in flight sharing a contact or link, a cursor batch beside
+    /// another).
+    most_in_flight: AtomicUsize,
+    breaches: Mutex<Vec<String>>,
+}
+
+/// Takes a batch out of the in-flight list when its call ends, however it ends.
+struct Landing<'a> {
+    store: &'a MemoryStore,
+    call: usize,
+}
+
+impl Drop for Landing<'_> {
+    fn drop(&mut self) {
+        self.store
+            .in_flight
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .retain(|(c, _, _)| *c != self.call);
+    }
 }
 
 fn unexpected<E: StorageError>(msg: &str) -> E {
@@ -46,6 +72,10 @@ impl MemoryStore {
             clock,
             apply_calls: AtomicUsize::new(0),
             fail_apply_call: Mutex::new(None),
+            concurrency: AtomicUsize::new(1),
+            in_flight: Mutex::new(Vec::new()),
+            most_in_flight: AtomicUsize::new(0),
+            breaches: Mutex::new(Vec::new()),
         }
     }
 
@@ -57,6 +87,45 @@ impl MemoryStore {
     pub fn fail_apply_batch(&self, n: usize) {
         *self.fail_apply_call.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
             Some(self.apply_calls.load(Ordering::SeqCst) + n);
+    }
+
+    /// Advises `n` batches in flight at once; each call then yields before it applies, so the
+    /// caller's other batches really are in flight beside it.
+    pub fn set_apply_concurrency(&self, n: usize) {
+        self.concurrency.store(n, Ordering::SeqCst);
+    }
+
+    /// The most batches seen in flight at once, and the breaches of the concurrency rules.
+    pub fn apply_overlap(&self) -> (usize, Vec<String>) {
+        let breaches = self.breaches.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+        (self.most_in_flight.load(Ordering::SeqCst), breaches)
+    }
+
+    /// Registers a batch as in flight, checking it against the others.
+    fn take_off(&self, call: usize, batch: &ApplyBatch) -> Landing<'_> {
+        let mut writes: Vec<String> = Vec::new();
+        for change in &batch.changes {
+            if let ApplyOp::Update { id, .. } | ApplyOp::Delete { id, .. } = &change.op {
+                writes.push(format!("contact {id}"));
+            }
+            if let Some(link) = &change.link {
+                writes.push(format!("link {} {}", link.connection_id, link.external_id));
+            }
+        }
+        let cursor = batch.cursor.is_some();
+        let mut flying = self.in_flight.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut breaches = self.breaches.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        for (other, their, their_cursor) in flying.iter() {
+            if cursor || *their_cursor {
+                breaches.push(format!("batch {call} beside batch {other}, one of them with the cursor"));
+            }
+            if let Some(shared) = writes.iter().find(|w| their.contains(w)) {
+                breaches.push(format!("batches {other} and {call} both write {shared}"));
+            }
+        }
+        flying.push((call, writes, cursor));
+        self.most_in_flight.fetch_max(flying.len(), Ordering::SeqCst);
+        Landing { store: self, call }
     }
 
     pub fn contacts_of(&self, org: OrgId) -> Vec<Contact> {
@@ -375,8 +444,18 @@ impl SyncRunStore for MemoryStore {
         Ok(n)
     }
 
+    fn apply_concurrency(&self) -> usize {
+        self.concurrency.load(Ordering::SeqCst)
+    }
+
     async fn apply_batch(&self, org: OrgId, batch: ApplyBatch) -> Result<ApplyReport, SyncStoreError> {
         let call = self.apply_calls.fetch_add(1, Ordering::SeqCst) + 1;
+        let _landing = self.take_off(call, &batch);
+        if self.concurrency.load(Ordering::SeqCst) > 1 {
+            for _ in 0..3 {
+                tokio::task::yield_now().await;
+            }
+        }
         if *self.fail_apply_call.lock().unwrap_or_else(std::sync::PoisonError::into_inner) == Some(call) {
             return Err(unexpected("injected crash: the batch was not committed"));
         }

@@ -910,6 +910,77 @@ where
     assert_eq!(got.error.as_deref(), Some("bad payload"));
 
     apply_order_and_deletes(store, a, b, conn.id).await;
+    batches_side_by_side(store, a, conn.id).await;
+}
+
+/// As many `apply_batch` calls as the store advises (at least two) on one run at once, each with
+/// creates, updates of its own contacts and links: every change lands once, and the run's counts
+/// are the sum (no count lost to a concurrent batch, no deadlock between them).
+async fn batches_side_by_side<S>(store: &S, a: OrgId, conn: ConnectionId)
+where
+    S: SyncRunStore + ContactStore + LinkStore,
+{
+    let streams = store.apply_concurrency().max(2);
+    let run = store.create_run(a, new_run("ghl", Some(conn))).await.expect("run");
+    let mut batches = Vec::new();
+    for s in 0..streams {
+        let mut items = Vec::new();
+        let mut changes = Vec::new();
+        for i in 0..12 {
+            let name = format!("side{s}x{i}");
+            let fields = person(&name, "Side", Some(&format!("{name}@side.example")), None);
+            let op = if i < 4 {
+                let new = NewContact { id: ContactId::new_v7(), fields: fields.clone(), status: ContactStatus::Active };
+                let made = store.create_contact(a, new, &[]).await.expect("contact");
+                let mut changed = fields.clone();
+                changed.company = Some(format!("Stream {s}"));
+                ApplyOp::Update { id: made.id, expected_version: 1, fields: changed }
+            } else {
+                ApplyOp::Create { id: ContactId::new_v7(), fields: fields.clone() }
+            };
+            let item = new_item(fields.clone(), &name, ItemDecision::Create, None);
+            let link = ProviderLink {
+                contact_id: ContactId::new_v7(),
+                connection_id: conn,
+                external_id: name.clone(),
+                external_version: None,
+                snapshot: Some(fields),
+                snapshot_hash: Some(name),
+                remote_updated_at: None,
+                synced_at: OffsetDateTime::UNIX_EPOCH,
+            };
+            changes.push(ApplyChange { item_id: item.id, op, link: Some(link) });
+            items.push(item);
+        }
+        store.add_items(a, run.id, items).await.expect("items");
+        batches.push(ApplyBatch {
+            run_id: run.id,
+            actor: Actor::System("sync".to_owned()),
+            changes,
+            cursor: None,
+            jobs: vec![],
+        });
+    }
+    let reports = futures_util::future::join_all(batches.into_iter().map(|batch| store.apply_batch(a, batch))).await;
+    let mut total = SyncCounts::default();
+    for report in reports {
+        let report = report.expect("a batch beside others applies");
+        assert_eq!((report.counts.created, report.counts.updated, report.counts.failed), (8, 4, 0));
+        total.created += report.counts.created;
+        total.updated += report.counts.updated;
+    }
+    let stored = store.get_run(a, run.id).await.expect("run").counts;
+    assert_eq!((stored.created, stored.updated), (total.created, total.updated), "no count lost beside another batch");
+    for s in 0..streams {
+        for i in [0, 11] {
+            let name = format!("side{s}x{i}");
+            let link = store.find_link(a, conn, &name).await.expect("link").expect("every link written");
+            let contact = store.get_contact(a, link.contact_id).await.expect("linked contact");
+            assert_eq!(contact.fields.given_name.as_deref(), Some(name.as_str()));
+            let expected = if i < 4 { Some(format!("Stream {s}")) } else { None };
+            assert_eq!(contact.fields.company, expected);
+        }
+    }
 }
 
 /// `apply_batch` writes changes in batch order (a second change of one contact sees the version the

@@ -402,6 +402,15 @@ pub trait SyncRunStore: Send + Sync + 'static {
     /// `NotFound` when the run is not in `org`; `Invalid` when an item is not in the run or the
     /// run is terminal; `Unexpected` (nothing of the batch is committed).
     async fn apply_batch(&self, org: OrgId, batch: ApplyBatch) -> Result<ApplyReport, SyncStoreError>;
+
+    /// How many [`apply_batch`](Self::apply_batch) calls this store runs well side by side, each
+    /// its own transaction (on its own connection). Callers that keep this many batches in flight
+    /// must not let two of them touch the same contact or provider link, and must apply a batch
+    /// that carries a cursor alone, after every batch before it has committed. `1` (the default)
+    /// means one at a time: a store with a single writer gains nothing from more.
+    fn apply_concurrency(&self) -> usize {
+        1
+    }
 }
 
 /// An incremental cursor per connection and resource (`contacts`, `mail`, ...).
