@@ -129,3 +129,28 @@ macro_rules! insert_batch {
 }
 
 pub(crate) use {each, insert_batch, read, tx};
+
+/// A future run on its own tokio task, so its CPU work (building rows, encoding binds) runs on
+/// another worker thread than its caller's, beside other such tasks. Dropping it aborts the task
+/// at its next await: a transaction it holds is rolled back, as if the future itself was dropped.
+pub(crate) struct OwnTask<T>(tokio::task::JoinHandle<T>);
+
+impl<T: Send + 'static> OwnTask<T> {
+    pub(crate) fn spawn(work: impl std::future::Future<Output = T> + Send + 'static) -> Self {
+        Self(tokio::spawn(work))
+    }
+}
+
+impl<T> Drop for OwnTask<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl<T> std::future::Future for OwnTask<T> {
+    type Output = Result<T, tokio::task::JoinError>;
+
+    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Self::Output> {
+        std::pin::Pin::new(&mut self.get_mut().0).poll(cx)
+    }
+}

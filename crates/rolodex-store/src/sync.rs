@@ -25,7 +25,7 @@ use rolodex_domain::ports::storage::{
 use rolodex_domain::{ConnectionId, Contact, ContactId, ContactStatus, OrgId, SyncItemId, SyncRunId, WebhookReceiptId};
 use time::{OffsetDateTime, PrimitiveDateTime};
 
-use crate::backend::{Backend, Conn, each, insert_batch, read, tx};
+use crate::backend::{Backend, Conn, OwnTask, each, insert_batch, read, tx};
 use crate::contacts::{
     PARAMS_PER_STATEMENT, insert_contacts, link_row, load_contacts, refresh_children, search_text, upsert_links,
 };
@@ -943,8 +943,16 @@ impl SyncRunStore for Store {
         Ok(n as u64)
     }
 
+    /// Runs on its own task: callers keeping several batches in flight
+    /// ([`apply_concurrency`](SyncRunStore::apply_concurrency)) get each batch's row building on
+    /// another thread, not all on theirs.
     async fn apply_batch(&self, org: OrgId, batch: ApplyBatch) -> Result<ApplyReport, SyncStoreError> {
-        tx!(self, |conn| self.apply_in(conn, org, batch).await).map_err(DbError::into_port)
+        let store = self.clone();
+        let task = OwnTask::spawn(async move { tx!(store, |conn| store.apply_in(conn, org, batch).await) });
+        match task.await {
+            Ok(applied) => applied.map_err(DbError::into_port),
+            Err(e) => Err(SyncStoreError::Unexpected(format!("the batch's task ended: {e}").into())),
+        }
     }
 
     /// PostgreSQL: half the pool, at most 4 (the rest serves the reads that go on meanwhile).

@@ -6,6 +6,13 @@
 //! and the cursor advance only with a batch that commits, and a crash between batches resumes
 //! where it stopped: applied items have a result and are never applied twice. The run's counts are
 //! readable while it runs ([`SyncService::progress`]).
+//!
+//! As many batches as the store advises
+//! ([`apply_concurrency`](rolodex_domain::ports::storage::SyncRunStore::apply_concurrency), or
+//! [`SyncSettings::apply_concurrency`](super::SyncSettings::apply_concurrency)) are in flight at
+//! once. No two of them write the same contact or provider link: an item aimed at one that a
+//! batch in flight writes waits for a later batch, so the changes of one contact still apply in
+//! position order. The batch with the cursor goes last, alone, once all the others came back.
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
@@ -29,9 +36,61 @@ use super::{CONTACTS_RESOURCE, SyncError, SyncService};
 
 /// A batch read ahead: its items, and the contacts they aim at as read then (what this execution
 /// wrote itself takes precedence when planning).
+#[derive(Default)]
 struct Prefetched {
     views: Vec<ItemView>,
     targets: HashMap<ContactId, Contact>,
+}
+
+/// Items held back because a batch in flight writes their contact or link (or an item held before
+/// them does), in position order, with the contacts they aim at as read.
+#[derive(Default)]
+struct Held {
+    views: Vec<ItemView>,
+    targets: HashMap<ContactId, Contact>,
+}
+
+impl Held {
+    /// Of the held items and then `page`'s, in order, those that touch nothing `busy` and nothing
+    /// an item held before them touches; the others stay held. Two items for one contact thus
+    /// apply in position order: in one batch, or one after the batch of the other came back.
+    fn take_ready(&mut self, run: &SyncRun, page: Prefetched, busy: &HashSet<Touch>) -> Prefetched {
+        self.targets.extend(page.targets);
+        let mut blocked: HashSet<Touch> = HashSet::new();
+        let mut ready = Prefetched::default();
+        for view in std::mem::take(&mut self.views).into_iter().chain(page.views) {
+            let touches = touches_of(run, &view);
+            if touches.iter().any(|t| busy.contains(t) || blocked.contains(t)) {
+                blocked.extend(touches);
+                self.views.push(view);
+            } else {
+                if let Some(c) = view.target.and_then(|t| self.targets.get(&t)) {
+                    ready.targets.insert(c.id, c.clone());
+                }
+                ready.views.push(view);
+            }
+        }
+        let wanted: HashSet<ContactId> = self.views.iter().filter_map(|v| v.target).collect();
+        self.targets.retain(|id, _| wanted.contains(id));
+        ready
+    }
+
+    /// Everything held (and `page`), in batches of at most `size`, in order.
+    fn into_batches(mut self, page: Prefetched, size: usize) -> Vec<Prefetched> {
+        self.targets.extend(page.targets);
+        self.views.extend(page.views);
+        let mut out = Vec::new();
+        let mut views = self.views.into_iter().peekable();
+        while views.peek().is_some() {
+            let chunk: Vec<ItemView> = views.by_ref().take(size.max(1)).collect();
+            let targets = chunk
+                .iter()
+                .filter_map(|v| v.target.and_then(|t| self.targets.get(&t)).map(|c| (c.id, c.clone())))
+                .collect();
+            out.push(Prefetched { views: chunk, targets });
+        }
+        out
+    }
 }
 
 /// What a batch in flight writes besides new contacts: two batches side by side never share one,
@@ -63,6 +122,8 @@ type Applying<'a> = BoxFuture<'a, (Result<ApplyReport, SyncStoreError>, Sent)>;
 
 /// The batches in flight, oldest first, at most `limit` of them
 /// ([`SyncRunStore::apply_concurrency`](rolodex_domain::ports::storage::SyncRunStore::apply_concurrency)).
+/// Dropping it (execute itself was dropped) drops them: a batch that has not committed never
+/// will.
 struct Pipeline<'a> {
     inflight: FuturesOrdered<Applying<'a>>,
     busy: HashSet<Touch>,
@@ -73,11 +134,6 @@ impl<'a> Pipeline<'a> {
     fn send(&mut self, store: &'a dyn SyncRunStore, org: OrgId, batch: ApplyBatch, sent: Sent) {
         self.busy.extend(sent.touches.iter().cloned());
         self.inflight.push_back(Box::pin(async move { (store.apply_batch(org, batch).await, sent) }));
-    }
-
-    /// Whether a batch touching `touches` must wait for the ones in flight.
-    fn collides(&self, touches: &[Touch]) -> bool {
-        touches.iter().any(|t| self.busy.contains(t))
     }
 
     /// Takes in one batch that came back.
@@ -210,10 +266,11 @@ impl SyncService {
 
     /// Passes over the approved, unapplied items in position order, in batches of
     /// `apply_batch`, up to `pipe.limit` of them in flight. Each batch is read (items decoded,
-    /// target contacts fetched) while those before it are being applied; one that touches a
-    /// contact or link of a batch in flight, and the one that carries the cursor, wait until the
-    /// batches before them came back. A pass ends with a short batch; items approved behind it
-    /// meanwhile get another pass. Returns with nothing in flight, unless it fails.
+    /// target contacts fetched) while those before it are being applied. An item whose contact or
+    /// link a batch in flight writes is held back for a later batch (see [`Held::take_ready`]).
+    /// At the end of a pass, once every batch came back, the held items and the last short page
+    /// go one batch at a time, the last of them with the cursor. Items approved behind a pass get
+    /// another. Returns with nothing in flight, unless it fails.
     #[allow(clippy::too_many_arguments, reason = "one call site; the pieces of one execution")]
     async fn apply_approved<'a>(
         &'a self,
@@ -227,52 +284,69 @@ impl SyncService {
     ) -> Result<(), SyncError> {
         // A listing returns at most `MAX_PAGE` items, so a batch is never larger.
         let batch_size = self.settings.apply_batch.clamp(1, MAX_PAGE);
-        let run_id = run.id;
         let mut applied_in_pass = usize::MAX;
         loop {
-            let mut page = self.prefetch(org, run_id, None, batch_size, overrides).await?;
+            let mut page = self.prefetch(org, run.id, None, batch_size, overrides).await?;
             // Done when nothing is left, or (a store that records no results) nothing moved.
             if (page.views.is_empty() && progress.report.batches > 0) || applied_in_pass == 0 {
                 return Ok(());
             }
             progress.applied_in_pass = 0;
-            loop {
-                // A short batch is the last of the pass; after a full one, the next listing may be
-                // empty (then only the cursor is written).
-                let last = page.views.len() < batch_size as usize;
+            let mut held = Held::default();
+            // A short page is the last of the pass; after a full one, the next may be empty.
+            while page.views.len() >= batch_size as usize {
                 let after = page.views.last().map(|v| v.item.position);
-                let cursor = match (last, run.connection_id, parked) {
-                    (true, Some(conn), Some(c)) => Some((conn, CONTACTS_RESOURCE.to_owned(), c.clone())),
-                    _ => None,
-                };
-                let touches = touches_of(run, &page.views);
-                if cursor.is_some() || pipe.collides(&touches) {
-                    pipe.drain(progress).await?;
+                let ready = held.take_ready(run, page, &pipe.busy);
+                if !ready.views.is_empty() {
+                    self.send(org, run, actor, ready, None, pipe, progress);
                 }
-                let mut changes = Vec::with_capacity(page.views.len());
-                let mut actions: HashMap<SyncItemId, Action> = HashMap::with_capacity(page.views.len());
-                for view in &page.views {
-                    actions.insert(view.item.id, view.action);
-                    changes.push(self.plan(run, view, &mut progress.written, &page.targets));
-                }
-                if changes.is_empty() && cursor.is_none() {
-                    pipe.drain(progress).await?;
-                    return Ok(());
-                }
-                let with_cursor = cursor.is_some();
-                let batch = ApplyBatch { run_id, actor: actor.clone(), changes, cursor, jobs: vec![] };
-                pipe.send(&*self.ports.runs, org, batch, Sent { actions, touches, with_cursor });
-                if last {
-                    pipe.drain(progress).await?;
-                    break;
-                }
-                let next = self.prefetch(org, run_id, after, batch_size, overrides);
+                let next = self.prefetch(org, run.id, after, batch_size, overrides);
                 let next = pipe.meanwhile(next, progress).await??;
                 pipe.wait_below(pipe.limit, progress).await?;
                 page = next;
             }
+            pipe.drain(progress).await?;
+            let cursor = match (run.connection_id, parked) {
+                (Some(conn), Some(c)) => Some((conn, CONTACTS_RESOURCE.to_owned(), c.clone())),
+                _ => None,
+            };
+            let mut rest = held.into_batches(page, batch_size as usize);
+            if rest.is_empty() && cursor.is_some() {
+                rest.push(Prefetched::default());
+            }
+            let n = rest.len();
+            for (i, batch) in rest.into_iter().enumerate() {
+                let cursor = if i + 1 == n { cursor.clone() } else { None };
+                self.send(org, run, actor, batch, cursor, pipe, progress);
+                pipe.drain(progress).await?;
+            }
             applied_in_pass = progress.applied_in_pass;
         }
+    }
+
+    /// Plans `batch` and hands it to the store.
+    #[allow(clippy::too_many_arguments, reason = "the pieces of one execution")]
+    fn send<'a>(
+        &'a self,
+        org: OrgId,
+        run: &SyncRun,
+        actor: &Actor,
+        batch: Prefetched,
+        cursor: Option<(ConnectionId, String, SyncCursor)>,
+        pipe: &mut Pipeline<'a>,
+        progress: &mut Progress,
+    ) {
+        let mut changes = Vec::with_capacity(batch.views.len());
+        let mut actions: HashMap<SyncItemId, Action> = HashMap::with_capacity(batch.views.len());
+        let mut touches = Vec::with_capacity(batch.views.len());
+        for view in &batch.views {
+            actions.insert(view.item.id, view.action);
+            touches.extend(touches_of(run, view));
+            changes.push(self.plan(run, view, &mut progress.written, &batch.targets));
+        }
+        let with_cursor = cursor.is_some();
+        let apply = ApplyBatch { run_id: run.id, actor: actor.clone(), changes, cursor, jobs: vec![] };
+        pipe.send(&*self.ports.runs, org, apply, Sent { actions, touches, with_cursor });
     }
 
     /// The next batch to apply: up to `limit` approved, unapplied items after `after` (from the
@@ -398,19 +472,17 @@ impl SyncService {
     }
 }
 
-/// The contacts an item updates or deletes and the provider link it writes, for the items of a
-/// page (creates write new contacts, which nothing else can touch yet).
-fn touches_of(run: &SyncRun, views: &[ItemView]) -> Vec<Touch> {
-    let mut out = Vec::new();
-    for view in views {
-        if matches!(view.action, Action::Update | Action::Merge | Action::Delete)
-            && let Some(target) = view.target
-        {
-            out.push(Touch::Contact(target));
-        }
-        if let (Some(conn), Some(external)) = (run.connection_id, &view.item.incoming.external_id) {
-            out.push(Touch::Link(conn, external.clone()));
-        }
+/// The contact an item updates or deletes and the provider link it writes (a create writes a new
+/// contact, which nothing else can touch yet).
+fn touches_of(run: &SyncRun, view: &ItemView) -> Vec<Touch> {
+    let mut out = Vec::with_capacity(2);
+    if matches!(view.action, Action::Update | Action::Merge | Action::Delete)
+        && let Some(target) = view.target
+    {
+        out.push(Touch::Contact(target));
+    }
+    if let (Some(conn), Some(external)) = (run.connection_id, &view.item.incoming.external_id) {
+        out.push(Touch::Link(conn, external.clone()));
     }
     out
 }

@@ -202,7 +202,7 @@ async fn batches_in_flight_side_by_side_never_share_a_contact_and_the_cursor_bat
     let jane = h.existing(person("Jane", "Doe", Some("jane@acme.io"), None)).await;
     let mut records = newcomers(12);
     // Two records for Jane, in the second and the third batch (batches of 2), which would be in
-    // flight together.
+    // flight together: the second waits for a later batch.
     let mut first = person("Jane", "Doe", Some("jane@acme.io"), None);
     first.job_title = Some("CEO".into());
     let mut second = person("Jane", "Doe", Some("jane@acme.io"), None);
