@@ -160,10 +160,17 @@ diesel::table! {
         diff -> Text,
         recommendation -> Text,
         review -> Text,
-        result_outcome -> Nullable<Text>,
-        result_contact_id -> Nullable<Text>,
-        result_message -> Nullable<Text>,
-        applied_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    sync_item_results (item_id) {
+        item_id -> Text,
+        run_id -> Text,
+        outcome -> Text,
+        contact_id -> Nullable<Text>,
+        message -> Nullable<Text>,
+        applied_at -> Timestamp,
     }
 }
 
@@ -310,6 +317,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     provider_links,
     sync_runs,
     sync_items,
+    sync_item_results,
     audit_log,
     contact_activities,
     sync_cursors,

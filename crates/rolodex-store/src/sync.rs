@@ -31,7 +31,7 @@ use crate::contacts::{
 };
 use crate::error::{DbError, DbResult};
 use crate::history::{AuditRow, audit_row_json, insert_audit};
-use crate::schema::{connections, contacts, sync_cursors, sync_items, sync_runs, webhook_receipts};
+use crate::schema::{connections, contacts, sync_cursors, sync_item_results, sync_items, sync_runs, webhook_receipts};
 use crate::{Store, from_db, json, parse_id, to_db, unjson};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -71,10 +71,18 @@ struct ItemRow {
     diff: String,
     recommendation: String,
     review: String,
-    result_outcome: Option<String>,
-    result_contact_id: Option<String>,
-    result_message: Option<String>,
-    applied_at: Option<PrimitiveDateTime>,
+}
+
+/// An applied item's result (`sync_item_results`).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = sync_item_results, treat_none_as_default_value = false)]
+struct ResultRow {
+    item_id: String,
+    run_id: String,
+    outcome: String,
+    contact_id: Option<String>,
+    message: Option<String>,
+    applied_at: PrimitiveDateTime,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -122,12 +130,12 @@ fn run_from_row(r: RunRow) -> DbResult<SyncRun> {
     })
 }
 
-fn item_from_row(r: ItemRow) -> DbResult<SyncItem> {
-    let result = match r.result_outcome.as_deref() {
-        Some(o) => Some(ItemResult {
-            outcome: ItemOutcome::parse(o).map_err(DbError::corrupt)?,
-            contact_id: r.result_contact_id.as_deref().map(|c| parse_id("contact id", c)).transpose()?,
-            message: r.result_message,
+fn item_from_row(r: ItemRow, result: Option<ResultRow>) -> DbResult<SyncItem> {
+    let result = match result {
+        Some(res) => Some(ItemResult {
+            outcome: ItemOutcome::parse(&res.outcome).map_err(DbError::corrupt)?,
+            contact_id: res.contact_id.as_deref().map(|c| parse_id("contact id", c)).transpose()?,
+            message: res.message,
         }),
         None => None,
     };
@@ -375,9 +383,11 @@ async fn soft_delete_contacts(
     }
 }
 
-/// Records item results: `(item id, outcome, contact id, message)`.
+/// Records item results: `(item id, outcome, contact id, message)`, one row each in
+/// `sync_item_results`.
 async fn write_results(
     conn: &mut Conn<'_>,
+    run: &str,
     results: Vec<(String, String, Option<String>, Option<String>)>,
     now: PrimitiveDateTime,
 ) -> DbResult<()> {
@@ -393,11 +403,11 @@ async fn write_results(
                 let contacts: Vec<Option<&str>> = chunk.iter().map(|r| r.2.as_deref()).collect();
                 let messages: Vec<Option<&str>> = chunk.iter().map(|r| r.3.as_deref()).collect();
                 diesel::sql_query(
-                    "UPDATE sync_items AS i SET result_outcome = v.outcome, result_contact_id = v.contact, \
-                     result_message = v.message, applied_at = $1 \
-                     FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS v(id, outcome, contact, message) \
-                     WHERE i.id = v.id",
+                    "INSERT INTO sync_item_results (item_id, run_id, outcome, contact_id, message, applied_at) \
+                     SELECT v.id, $1, v.outcome, v.contact, v.message, $2 \
+                     FROM unnest($3::text[], $4::text[], $5::text[], $6::text[]) AS v(id, outcome, contact, message)",
                 )
+                .bind::<Text, _>(run)
                 .bind::<Timestamp, _>(now)
                 .bind::<Array<Text>, _>(ids)
                 .bind::<Array<Text>, _>(outcomes)
@@ -408,23 +418,39 @@ async fn write_results(
             }
             Ok(())
         }
-        Conn::Sqlite(c) => Ok(c
-            .spawn_blocking(move |c| {
-                for (id, outcome, contact, message) in results {
-                    diesel::RunQueryDsl::execute(
-                        diesel::update(sync_items::table.filter(sync_items::id.eq(&id))).set((
-                            sync_items::result_outcome.eq(Some(outcome)),
-                            sync_items::result_contact_id.eq(contact),
-                            sync_items::result_message.eq(message),
-                            sync_items::applied_at.eq(Some(now)),
-                        )),
-                        c,
-                    )?;
-                }
-                Ok(())
-            })
-            .await?),
+        Conn::Sqlite(_) => {
+            let rows: Vec<ResultRow> = results
+                .into_iter()
+                .map(|(item_id, outcome, contact_id, message)| ResultRow {
+                    item_id,
+                    run_id: run.to_owned(),
+                    outcome,
+                    contact_id,
+                    message,
+                    applied_at: now,
+                })
+                .collect();
+            insert_batch!(conn, rows, PARAMS_PER_STATEMENT / 6, |chunk| diesel::insert_into(sync_item_results::table)
+                .values(chunk))?;
+            Ok(())
+        }
     }
+}
+
+/// The results of those of `ids` that have one.
+async fn results_of(conn: &mut Conn<'_>, ids: &[String]) -> DbResult<HashMap<String, ResultRow>> {
+    let mut out = HashMap::new();
+    for chunk in ids.chunks(PARAMS_PER_STATEMENT) {
+        let rows: Vec<ResultRow> = each!(conn, |c| {
+            sync_item_results::table
+                .filter(sync_item_results::item_id.eq_any(chunk))
+                .select(ResultRow::as_select())
+                .load(c)
+                .await
+        })?;
+        out.extend(rows.into_iter().map(|r| (r.item_id.clone(), r)));
+    }
+    Ok(out)
 }
 
 fn is_terminal(status: &str) -> bool {
@@ -447,18 +473,20 @@ impl Store {
             // Looked up by primary key only, then checked here: with `org_id` and `run_id` in the
             // WHERE clause PostgreSQL picks the (org, run, …) index and tests every item of the
             // run against the whole id array (quadratic in the run's size).
-            let rows: Vec<(String, String, String, Option<String>)> = each!(conn, |c| {
+            let rows: Vec<(String, String, String)> = each!(conn, |c| {
                 sync_items::table
                     .filter(sync_items::id.eq_any(chunk))
-                    .select((sync_items::id, sync_items::org_id, sync_items::run_id, sync_items::result_outcome))
+                    .select((sync_items::id, sync_items::org_id, sync_items::run_id))
                     .load(c)
                     .await
             })?;
-            applied.extend(
-                rows.into_iter()
-                    .filter(|(_, o, r, _)| *o == org_s && *r == run_s)
-                    .map(|(id, _, _, r)| (id, r.is_some())),
-            );
+            applied
+                .extend(rows.into_iter().filter(|(_, o, r)| *o == org_s && *r == run_s).map(|(id, _, _)| (id, false)));
+        }
+        for done in results_of(conn, &item_ids).await?.into_keys() {
+            if let Some(a) = applied.get_mut(&done) {
+                *a = true;
+            }
         }
         if let Some(missing) = item_ids.iter().find(|id| !applied.contains_key(*id)) {
             return Err(DbError::Invalid(format!("sync item `{missing}` is not in run `{run_s}`")));
@@ -674,7 +702,7 @@ impl Store {
         }
         upsert_links(conn, links).await?;
         insert_audit(conn, audits).await?;
-        write_results(conn, results, now_db).await?;
+        write_results(conn, &run_s, results, now_db).await?;
         let counts = report.counts;
         each!(conn, |c| {
             diesel::update(sync_runs::table.filter(sync_runs::org_id.eq(&org_s)).filter(sync_runs::id.eq(&run_s)))
@@ -844,10 +872,6 @@ impl SyncRunStore for Store {
                     diff: json(&item.diff)?,
                     recommendation: json(&item.recommendation)?,
                     review: item.review.as_str().to_owned(),
-                    result_outcome: None,
-                    result_contact_id: None,
-                    result_message: None,
-                    applied_at: None,
                 });
             }
             insert_batch!(conn, rows, PARAMS_PER_STATEMENT / 16, |chunk| diesel::insert_into(sync_items::table)
@@ -862,8 +886,8 @@ impl SyncRunStore for Store {
 
     async fn get_item(&self, org: OrgId, id: SyncItemId) -> Result<SyncItem, SyncStoreError> {
         let (org_s, id_s) = (org.to_string(), id.to_string());
-        let row: Option<ItemRow> = read!(self, |conn| {
-            Ok(each!(conn, |c| {
+        let found: Option<(ItemRow, Option<ResultRow>)> = read!(self, |conn| {
+            let row: Option<ItemRow> = each!(conn, |c| {
                 sync_items::table
                     .filter(sync_items::org_id.eq(&org_s))
                     .filter(sync_items::id.eq(&id_s))
@@ -871,11 +895,18 @@ impl SyncRunStore for Store {
                     .first(c)
                     .await
                     .optional()
-            })?)
+            })?;
+            match row {
+                Some(row) => {
+                    let mut result = results_of(conn, std::slice::from_ref(&row.id)).await?;
+                    Ok(Some((row, result.remove(&id_s))))
+                }
+                None => Ok(None),
+            }
         })
         .map_err(DbError::into_port)?;
-        item_from_row(row.ok_or_else(|| DbError::not_found("sync item", id).into_port::<SyncStoreError>())?)
-            .map_err(DbError::into_port)
+        let (row, result) = found.ok_or_else(|| DbError::not_found("sync item", id).into_port::<SyncStoreError>())?;
+        item_from_row(row, result).map_err(DbError::into_port)
     }
 
     async fn list_items(
@@ -886,8 +917,8 @@ impl SyncRunStore for Store {
     ) -> Result<Vec<SyncItem>, SyncStoreError> {
         let (org_s, run_s) = (org.to_string(), run.to_string());
         let limit = i64::from(page_size(filter.limit));
-        let rows: Vec<ItemRow> = read!(self, |conn| {
-            Ok(each!(conn, |c| {
+        let (rows, mut results): (Vec<ItemRow>, HashMap<String, ResultRow>) = read!(self, |conn| {
+            let rows: Vec<ItemRow> = each!(conn, |c| {
                 let mut q = sync_items::table
                     .filter(sync_items::org_id.eq(&org_s))
                     .filter(sync_items::run_id.eq(&run_s))
@@ -899,16 +930,31 @@ impl SyncRunStore for Store {
                     q = q.filter(sync_items::review.eq(r.as_str()));
                 }
                 if filter.unapplied_only {
-                    q = q.filter(sync_items::result_outcome.is_null());
+                    q = q.filter(diesel::dsl::not(diesel::dsl::exists(
+                        sync_item_results::table.filter(sync_item_results::item_id.eq(sync_items::id)),
+                    )));
                 }
                 if let Some(p) = filter.after_position {
                     q = q.filter(sync_items::position.gt(p));
                 }
                 q.order(sync_items::position.asc()).limit(limit).select(ItemRow::as_select()).load(c).await
-            })?)
+            })?;
+            // Unapplied items have no result: nothing to read.
+            let results = if filter.unapplied_only {
+                HashMap::new()
+            } else {
+                results_of(conn, &rows.iter().map(|r| r.id.clone()).collect::<Vec<_>>()).await?
+            };
+            Ok((rows, results))
         })
         .map_err(DbError::into_port)?;
-        rows.into_iter().map(item_from_row).collect::<DbResult<Vec<_>>>().map_err(DbError::into_port)
+        rows.into_iter()
+            .map(|r| {
+                let result = results.remove(&r.id);
+                item_from_row(r, result)
+            })
+            .collect::<DbResult<Vec<_>>>()
+            .map_err(DbError::into_port)
     }
 
     async fn review_items(
@@ -929,7 +975,9 @@ impl SyncRunStore for Store {
                             .filter(sync_items::org_id.eq(&org_s))
                             .filter(sync_items::run_id.eq(&run_s))
                             .filter(sync_items::id.eq_any(chunk))
-                            .filter(sync_items::result_outcome.is_null())
+                            .filter(diesel::dsl::not(diesel::dsl::exists(
+                                sync_item_results::table.filter(sync_item_results::item_id.eq(sync_items::id)),
+                            )))
                             .filter(sync_items::review.ne(review.as_str())),
                     )
                     .set(sync_items::review.eq(review.as_str()))
