@@ -16,6 +16,10 @@
 //! database after the migrations.
 #![allow(clippy::unwrap_used, clippy::print_stdout, reason = "a benchmark binary: fail loudly, print figures")]
 
+/// The allocator the `rolodex` binaries use.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

@@ -14,6 +14,10 @@
 //!   cargo run --release -p rolodex-bench --bin sync-bench -- --backend postgres
 //! ```
 
+/// The allocator the `rolodex` binaries use.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
