@@ -122,8 +122,8 @@ type Applying<'a> = BoxFuture<'a, (Result<ApplyReport, SyncStoreError>, Sent)>;
 
 /// The batches in flight, oldest first, at most `limit` of them
 /// ([`SyncRunStore::apply_concurrency`](rolodex_domain::ports::storage::SyncRunStore::apply_concurrency)).
-/// Dropping it (execute itself was dropped) drops them: a batch that has not committed never
-/// will.
+/// Dropping it (execute itself was dropped) drops them: a batch whose commit was not sent yet
+/// never commits (a resume applies its items).
 struct Pipeline<'a> {
     inflight: FuturesOrdered<Applying<'a>>,
     busy: HashSet<Touch>,
