@@ -437,6 +437,14 @@ async fn write_results(
     }
 }
 
+/// The items with no row in `sync_item_results` (not applied yet).
+#[diesel::dsl::auto_type]
+fn unapplied() -> _ {
+    diesel::dsl::not(diesel::dsl::exists(
+        sync_item_results::table.filter(sync_item_results::item_id.eq(sync_items::id)),
+    ))
+}
+
 /// The results of those of `ids` that have one.
 async fn results_of(conn: &mut Conn<'_>, ids: &[String]) -> DbResult<HashMap<String, ResultRow>> {
     let mut out = HashMap::new();
@@ -930,9 +938,7 @@ impl SyncRunStore for Store {
                     q = q.filter(sync_items::review.eq(r.as_str()));
                 }
                 if filter.unapplied_only {
-                    q = q.filter(diesel::dsl::not(diesel::dsl::exists(
-                        sync_item_results::table.filter(sync_item_results::item_id.eq(sync_items::id)),
-                    )));
+                    q = q.filter(unapplied());
                 }
                 if let Some(p) = filter.after_position {
                     q = q.filter(sync_items::position.gt(p));
@@ -975,9 +981,7 @@ impl SyncRunStore for Store {
                             .filter(sync_items::org_id.eq(&org_s))
                             .filter(sync_items::run_id.eq(&run_s))
                             .filter(sync_items::id.eq_any(chunk))
-                            .filter(diesel::dsl::not(diesel::dsl::exists(
-                                sync_item_results::table.filter(sync_item_results::item_id.eq(sync_items::id)),
-                            )))
+                            .filter(unapplied())
                             .filter(sync_items::review.ne(review.as_str())),
                     )
                     .set(sync_items::review.eq(review.as_str()))
