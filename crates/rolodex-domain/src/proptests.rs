@@ -7,7 +7,9 @@ use crate::contact::{Birthday, ContactFields, ContactPhone, PhoneKind};
 use crate::diff::{MergePolicy, diff, from_field_map, merge, to_field_map};
 use crate::email::EmailAddress;
 use crate::ids::ContactId;
-use crate::matching::{Action, Candidate, Confidence, Frequencies, MatchPolicy, MatchProfile, decide};
+use crate::matching::{
+    Action, Candidate, Confidence, Frequencies, MatchPolicy, MatchProfile, blocking_keys, decide, same_key_inputs,
+};
 use crate::phone::{PhoneE164, Region};
 
 fn word() -> impl Strategy<Value = String> {
@@ -24,8 +26,9 @@ fn contact() -> impl Strategy<Value = ContactFields> {
         proptest::option::of((1900i32..2020, 1u8..=12, 1u8..=28)),
         proptest::collection::btree_set(word(), 0..3),
         any::<bool>(),
+        (proptest::option::of(word()), proptest::option::of("[0-9]{4}")),
     )
-        .prop_map(|(given, family, emails, phones, company, birthday, tags, dnd)| {
+        .prop_map(|(given, family, emails, phones, company, birthday, tags, dnd, (city, postcode))| {
             let mut f = ContactFields {
                 given_name: given,
                 family_name: family,
@@ -42,11 +45,46 @@ fn contact() -> impl Strategy<Value = ContactFields> {
                 f.add_phone(ContactPhone { number, kind: PhoneKind::Mobile });
             }
             f.birthday = birthday.map(|(y, m, d)| Birthday::new(Some(y), m, d).unwrap());
+            f.address.city = city;
+            f.address.postcode = postcode;
             f
         })
 }
 
 proptest! {
+    /// `same_key_inputs` covers every field the keys read: keeping those of `a` and taking every
+    /// other field from `b` gives the same keys as `a`; taking one of those fields from `b` too gives
+    /// other keys only when it says the inputs differ.
+    #[test]
+    fn same_key_inputs_means_same_keys(a in contact(), b in contact()) {
+        let mut mixed = b.clone();
+        mixed.given_name.clone_from(&a.given_name);
+        mixed.family_name.clone_from(&a.family_name);
+        mixed.display_name.clone_from(&a.display_name);
+        mixed.emails.clone_from(&a.emails);
+        mixed.phones.clone_from(&a.phones);
+        mixed.address.postcode.clone_from(&a.address.postcode);
+        mixed.birthday = a.birthday;
+        prop_assert!(same_key_inputs(&a, &mixed));
+        prop_assert_eq!(blocking_keys(&a), blocking_keys(&mixed));
+        // One key field from `b` at a time: whenever that changes the keys, it must say so.
+        let variants: [fn(&mut ContactFields, &ContactFields); 6] = [
+            |m, b| m.given_name.clone_from(&b.given_name),
+            |m, b| m.family_name.clone_from(&b.family_name),
+            |m, b| m.emails.clone_from(&b.emails),
+            |m, b| m.phones.clone_from(&b.phones),
+            |m, b| m.address.postcode.clone_from(&b.address.postcode),
+            |m, b| m.birthday = b.birthday,
+        ];
+        for take in variants {
+            let mut v = mixed.clone();
+            take(&mut v, &b);
+            if same_key_inputs(&a, &v) {
+                prop_assert_eq!(blocking_keys(&a), blocking_keys(&v));
+            }
+        }
+    }
+
     #[test]
     fn merge_is_idempotent(a in contact(), b in contact(), incoming_wins in any::<bool>()) {
         let policy = if incoming_wins { MergePolicy::IncomingWins } else { MergePolicy::FillBlanks };

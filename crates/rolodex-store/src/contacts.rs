@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use diesel::upsert::excluded;
 use diesel_async::RunQueryDsl;
 use rolodex_domain::matching::index::BlockLimits;
-use rolodex_domain::matching::{BlockingKey, KeyKind, blocking_keys};
+use rolodex_domain::matching::{BlockingKey, KeyKind, blocking_keys, same_key_inputs};
 use rolodex_domain::ports::storage::{
     CandidateLimits, ContactQuery, ContactStore, ContactStoreError, LinkStore, NewContact, NewJob, ProviderLink,
     page_size, rank_candidates,
@@ -275,68 +275,58 @@ fn children_of(c: &Contact) -> Children {
     out
 }
 
-/// Brings the index rows of `list` (contacts just updated) up to date, reading the stored rows
-/// first: only contacts whose rows differ are deleted and rewritten. Most updates do not touch
-/// emails, phones or key fields, and rewriting identical rows costs three index-maintained
-/// deletes and inserts per row. Compared with the stored rows (not with rows computed from the
-/// previous fields), so rows written by an older key algorithm are still replaced.
-pub(crate) async fn refresh_children(conn: &mut Conn<'_>, list: &[&Contact]) -> DbResult<()> {
-    if list.is_empty() {
-        return Ok(());
-    }
-    let ids: Vec<String> = list.iter().map(|c| c.id.to_string()).collect();
-    let mut stored: HashMap<String, Children> = HashMap::with_capacity(ids.len());
-    for chunk in ids.chunks(PARAMS_PER_STATEMENT) {
-        let (emails, phones, keys): (Vec<EmailRow>, Vec<PhoneRow>, Vec<KeyRow>) = each!(conn, |c| {
-            let e = contact_emails::table
-                .filter(contact_emails::contact_id.eq_any(chunk))
-                .select(EmailRow::as_select())
-                .load(c)
-                .await?;
-            let p = contact_phones::table
-                .filter(contact_phones::contact_id.eq_any(chunk))
-                .select(PhoneRow::as_select())
-                .load(c)
-                .await?;
-            let k = contact_keys::table
-                .filter(contact_keys::contact_id.eq_any(chunk))
-                .select(KeyRow::as_select())
-                .load(c)
-                .await?;
-            Ok::<_, diesel::result::Error>((e, p, k))
-        })?;
-        for r in emails {
-            stored.entry(r.contact_id.clone()).or_default().emails.push(r);
-        }
-        for r in phones {
-            stored.entry(r.contact_id.clone()).or_default().phones.push(r);
-        }
-        for r in keys {
-            stored.entry(r.contact_id.clone()).or_default().keys.push(r);
-        }
-    }
-    // Per table: an e-mail or phone list that differs is rewritten for that contact (positions are
-    // part of their key); blocking keys are a set, so only the keys that went are deleted and only
-    // the new ones inserted (a name edit or an added e-mail touches a few rows, not all of them).
-    let (mut redo_emails, mut redo_phones, mut gone_keys) = (Vec::new(), Vec::new(), Vec::new());
+/// Brings the index rows of `list` (contacts just updated, each as stored before the update and
+/// as it is now) up to date, rewriting only what changed. The rows are a function of the fields
+/// (and status), so each contact's rows before and after are computed, not read, and a contact
+/// whose key fields did not change ([`same_key_inputs`]: most updates touch no name, e-mail,
+/// phone, postcode or birthday) costs nothing more.
+/// An e-mail or phone list that differs is rewritten for that contact (positions are part of
+/// their key). Blocking keys are a set: for the contacts whose keys differ, the stored keys are
+/// read, and only those that went are deleted and only the new ones inserted (a name edit or an
+/// added e-mail touches a few rows, not all of them), so rows an older key algorithm wrote are
+/// replaced too. Rows of contacts that are not updated stay as written: a change to the key
+/// algorithm needs a re-index of every contact anyway.
+pub(crate) async fn refresh_children(conn: &mut Conn<'_>, list: &[(&Contact, &Contact)]) -> DbResult<()> {
+    let (mut redo_emails, mut redo_phones) = (Vec::new(), Vec::new());
     let mut rows = Children::default();
-    for c in list {
-        let mut new = children_of(c);
+    let mut rekey: HashMap<String, Vec<KeyRow>> = HashMap::new();
+    for (before, after) in list {
+        if before.status == after.status && same_key_inputs(&before.fields, &after.fields) {
+            continue;
+        }
+        let mut new = children_of(after);
+        let mut old = children_of(before);
         new.sort();
-        let id = c.id.to_string();
-        let mut old = stored.remove(&id).unwrap_or_default();
         old.sort();
+        let id = after.id.to_string();
         if new.emails != old.emails {
             redo_emails.push(id.clone());
             rows.emails.append(&mut new.emails);
         }
         if new.phones != old.phones {
-            redo_phones.push(id);
+            redo_phones.push(id.clone());
             rows.phones.append(&mut new.phones);
         }
         if new.keys != old.keys {
-            rows.keys.extend(new.keys.iter().filter(|k| old.keys.binary_search(k).is_err()).cloned());
-            gone_keys.extend(old.keys.into_iter().filter(|k| new.keys.binary_search(k).is_err()));
+            rekey.insert(id, new.keys);
+        }
+    }
+    let mut gone_keys = Vec::new();
+    let ids: Vec<String> = rekey.keys().cloned().collect();
+    for chunk in ids.chunks(PARAMS_PER_STATEMENT) {
+        let stored: Vec<KeyRow> = each!(conn, |c| {
+            contact_keys::table.filter(contact_keys::contact_id.eq_any(chunk)).select(KeyRow::as_select()).load(c).await
+        })?;
+        let mut by_contact: HashMap<String, Vec<KeyRow>> = HashMap::with_capacity(chunk.len());
+        for r in stored {
+            by_contact.entry(r.contact_id.clone()).or_default().push(r);
+        }
+        for id in chunk {
+            let new = rekey.remove(id).unwrap_or_default();
+            let mut old = by_contact.remove(id).unwrap_or_default();
+            old.sort();
+            rows.keys.extend(new.iter().filter(|k| old.binary_search(k).is_err()).cloned());
+            gone_keys.extend(old.into_iter().filter(|k| new.binary_search(k).is_err()));
         }
     }
     delete_rows(conn, &redo_emails, &redo_phones, gone_keys).await?;

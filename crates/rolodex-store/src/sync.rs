@@ -563,7 +563,8 @@ impl Store {
         let rounds = per_contact.values().copied().max().unwrap_or(0);
         // Per change index: the contact before and after a successful write.
         let mut writes: HashMap<usize, (Contact, Contact)> = HashMap::new();
-        let mut refreshed: HashSet<ContactId> = HashSet::new();
+        // Each updated contact as stored before the batch's first write to it.
+        let mut refreshed: HashMap<ContactId, Contact> = HashMap::new();
         for round in 0..rounds {
             let mut updates: Vec<ContactUpdate> = Vec::new();
             let mut deletes: Vec<(String, i64)> = Vec::new();
@@ -608,7 +609,7 @@ impl Store {
             for (i, old, new) in planned {
                 if done.contains(&new.id.to_string()) {
                     if matches!(changes[i].op, ApplyOp::Update { .. }) {
-                        refreshed.insert(new.id);
+                        refreshed.entry(new.id).or_insert_with(|| old.clone());
                     }
                     current.insert(new.id, new.clone());
                     writes.insert(i, (old, new));
@@ -616,7 +617,8 @@ impl Store {
             }
         }
         // Index rows follow the fields of each updated contact as the batch left it.
-        let refresh: Vec<&Contact> = refreshed.iter().filter_map(|id| current.get(id)).collect();
+        let refresh: Vec<(&Contact, &Contact)> =
+            refreshed.iter().filter_map(|(id, before)| current.get(id).map(|now| (before, now))).collect();
         refresh_children(conn, &refresh).await?;
         // Conflicts report the version that is stored now.
         let lost: Vec<ContactId> = changes

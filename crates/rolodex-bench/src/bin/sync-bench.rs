@@ -8,6 +8,10 @@
 //! The source is in memory but does the adapter's work inside the timed part: each page is parsed
 //! from raw strings (names, emails, phones in several formats) into `IncomingContact`s when fetched.
 //!
+//! For experiments, `BENCH_SETUP_SQL` is run on the PostgreSQL bench database after the seed (so it
+//! affects the timed preview and execute, not the seed), and with `BENCH_KEEP_DB` set the PostgreSQL
+//! bench database is kept for inspection.
+//!
 //! ```sh
 //! cargo run --release -p rolodex-bench --bin sync-bench -- --backend sqlite
 //! BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
@@ -66,6 +70,10 @@ struct Args {
     /// Items applied per transaction (`SyncSettings::apply_batch`).
     #[arg(long, default_value_t = SyncSettings::default().apply_batch)]
     apply_batch: u32,
+    /// Batches in flight at once during execute (`SyncSettings::apply_concurrency`; default: the
+    /// store's advice).
+    #[arg(long)]
+    apply_concurrency: Option<usize>,
     /// Items written at a time during preview (`SyncSettings::item_batch`).
     #[arg(long, default_value_t = SyncSettings::default().item_batch)]
     item_batch: usize,
@@ -210,6 +218,10 @@ impl Db {
         if self.pg.is_some() {
             let mut c = AsyncPgConnection::establish(&self.url).await?;
             c.batch_execute("ANALYZE").await?;
+            if let Ok(sql) = std::env::var("BENCH_SETUP_SQL") {
+                c.batch_execute(&sql).await?;
+                println!("BENCH_SETUP_SQL: {sql}");
+            }
         }
         Ok(())
     }
@@ -276,7 +288,9 @@ fn execute_line(label: &str, t: &Timed<ExecuteReport>) -> String {
 async fn bench(backend: &str, args: &Args, data: &Data) -> Result<()> {
     let mut db = if backend == "postgres" { Db::postgres().await? } else { Db::sqlite()? };
     let result = bench_on(&db, args, data).await;
-    db.drop_pg().await;
+    if std::env::var_os("BENCH_KEEP_DB").is_none() {
+        db.drop_pg().await;
+    }
     result
 }
 
@@ -311,6 +325,7 @@ async fn bench_on(db: &Db, args: &Args, data: &Data) -> Result<()> {
         apply_batch: args.apply_batch,
         item_batch: args.item_batch,
         lookup_batch: args.lookup_batch,
+        apply_concurrency: args.apply_concurrency,
         ..SyncSettings::default()
     };
     let sequential = SyncService::new(ports.clone(), SyncSettings { lookup_batch: 1, ..settings });

@@ -135,6 +135,21 @@ pub fn blocking_keys(fields: &ContactFields) -> Vec<BlockingKey> {
     profile_keys(&MatchProfile::from_fields(fields))
 }
 
+/// True when `a` and `b` agree on every field [`blocking_keys`] reads (names, e-mails, phones,
+/// postcode, birthday), so their keys are the same without computing them: a store re-indexing
+/// an updated contact skips the work when, as usual, none of those fields changed. A change to
+/// what [`blocking_keys`] reads must change this too (a property test holds them together).
+#[must_use]
+pub fn same_key_inputs(a: &ContactFields, b: &ContactFields) -> bool {
+    a.given_name == b.given_name
+        && a.family_name == b.family_name
+        && a.display_name == b.display_name
+        && a.emails == b.emails
+        && a.phones == b.phones
+        && a.address.postcode == b.address.postcode
+        && a.birthday == b.birthday
+}
+
 /// The blocking keys of an already built profile (same result as [`blocking_keys`] on its fields).
 #[must_use]
 pub fn profile_keys(p: &MatchProfile) -> Vec<BlockingKey> {

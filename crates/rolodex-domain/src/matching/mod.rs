@@ -15,7 +15,7 @@ pub mod profile;
 pub mod score;
 
 pub use decide::{Action, Alternative, Candidate, Confidence, Decision, MatchPolicy, decide, finalize_with_diff};
-pub use keys::{BlockingKey, KeyKind, blocking_keys};
+pub use keys::{BlockingKey, KeyKind, blocking_keys, same_key_inputs};
 pub use profile::{Frequencies, MatchProfile};
 pub use score::{Evidence, PairScore, score_pair, score_pair_fast};
 
