@@ -104,6 +104,7 @@ async fn prepare(store: &Store, n: usize, tag: &str) -> (OrgId, SyncRunId, Vec<A
             changes: chunk.to_vec(),
             cursor: None,
             jobs: vec![],
+            known: vec![],
         };
         store.apply_batch(org, batch).await.unwrap();
     }
@@ -162,6 +163,7 @@ async fn apply(
             changes: chunk.to_vec(),
             cursor: None,
             jobs: vec![],
+            known: vec![],
         };
         if inflight.len() >= streams.max(1) {
             let done: tokio::task::JoinHandle<usize> = inflight.pop_front().unwrap();
@@ -246,8 +248,14 @@ async fn bench_jobs(store: Arc<Store>, backend: &str) {
         let jobs = (start..(start + 2000).min(n))
             .map(|i| NewJob::new("bench", serde_json::json!({ "i": i })).on_queue("bench"))
             .collect();
-        let batch =
-            ApplyBatch { run_id: run, actor: Actor::System("bench".to_owned()), changes: vec![], cursor: None, jobs };
+        let batch = ApplyBatch {
+            run_id: run,
+            actor: Actor::System("bench".to_owned()),
+            changes: vec![],
+            cursor: None,
+            jobs,
+            known: vec![],
+        };
         store.apply_batch(org, batch).await.unwrap();
     }
     let started = Instant::now();

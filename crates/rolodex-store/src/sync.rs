@@ -518,15 +518,23 @@ impl Store {
             .into_iter()
             .filter(|c| !applied.get(&c.item_id.to_string()).copied().unwrap_or(true) && seen.insert(c.item_id))
             .collect();
-        let touched: Vec<ContactId> = changes
-            .iter()
-            .filter_map(|c| match &c.op {
-                ApplyOp::Update { id, .. } | ApplyOp::Delete { id, .. } => Some(*id),
-                _ => None,
-            })
-            .collect();
-        // Each contact as the batch has left it so far (starts as stored).
-        let mut current = load_contacts(conn, org, &touched).await?;
+        // Each contact as the batch has left it so far (starts as stored): a contact the caller
+        // read at the version its first change expects is taken as it is (see
+        // `ApplyBatch::known`), the others are read.
+        let mut first_expected: HashMap<ContactId, i64> = HashMap::new();
+        for c in &changes {
+            if let ApplyOp::Update { id, expected_version, .. } | ApplyOp::Delete { id, expected_version } = &c.op {
+                first_expected.entry(*id).or_insert(*expected_version);
+            }
+        }
+        let mut current: HashMap<ContactId, Contact> = HashMap::with_capacity(first_expected.len());
+        for c in batch.known {
+            if c.org_id == org && first_expected.get(&c.id) == Some(&c.version) {
+                current.insert(c.id, c);
+            }
+        }
+        let unknown: Vec<ContactId> = first_expected.keys().filter(|id| !current.contains_key(*id)).copied().collect();
+        current.extend(load_contacts(conn, org, &unknown).await?);
 
         let creates: Vec<Contact> = changes
             .iter()

@@ -345,7 +345,9 @@ impl SyncService {
             changes.push(self.plan(run, view, &mut progress.written, &batch.targets));
         }
         let with_cursor = cursor.is_some();
-        let apply = ApplyBatch { run_id: run.id, actor: actor.clone(), changes, cursor, jobs: vec![] };
+        // The targets as read: the store need not read again those still at the expected version.
+        let known = batch.targets.into_values().collect();
+        let apply = ApplyBatch { run_id: run.id, actor: actor.clone(), changes, cursor, jobs: vec![], known };
         pipe.send(&*self.ports.runs, org, apply, Sent { actions, touches, with_cursor });
     }
 

@@ -701,6 +701,7 @@ where
         ],
         cursor: Some((conn.id, "contacts".to_owned(), SyncCursor("delta-1".to_owned()))),
         jobs: vec![NewJob::new("contact.push", serde_json::json!({ "run": run.id.to_string() }))],
+        known: vec![],
     };
     // Tenancy and validation first: nothing of these may be written.
     assert!(
@@ -834,6 +835,7 @@ where
         }],
         cursor: None,
         jobs: vec![],
+        known: vec![],
     };
     assert!(matches!(store.apply_batch(a, cross).await, Err(SyncStoreError::Invalid(_))), "B's item in A's run");
     let b_conn_batch = ApplyBatch {
@@ -846,6 +848,7 @@ where
         }],
         cursor: None,
         jobs: vec![],
+        known: vec![],
     };
     let r = store.apply_batch(b, b_conn_batch).await.expect("B's own batch");
     assert_eq!(r.results[0].1.outcome, ItemOutcome::Failed, "B cannot update A's contact through a batch");
@@ -856,6 +859,7 @@ where
         changes: vec![],
         cursor: Some((conn.id, "contacts".to_owned(), SyncCursor("evil".to_owned()))),
         jobs: vec![],
+        known: vec![],
     };
     assert!(store.apply_batch(b, b_link).await.is_err(), "B cannot set a cursor on A's connection");
 
@@ -959,6 +963,7 @@ where
             changes,
             cursor: None,
             jobs: vec![],
+            known: vec![],
         });
     }
     let reports = futures_util::future::join_all(batches.into_iter().map(|batch| store.apply_batch(a, batch))).await;
@@ -998,6 +1003,13 @@ where
         let new = NewContact { id: ContactId::new_v7(), fields, status: ContactStatus::Active };
         made.push(store.create_contact(a, new, &[]).await.expect("contact"));
     }
+    // What a caller read before `stale` was edited: the store takes the known contacts that are
+    // at the version a change expects instead of reading them, so the stale copy of `stale` must
+    // still end in a conflict, and a copy of `gone` at another version than expected is not taken.
+    let mut known = made.clone();
+    if let Some(gone) = known.get_mut(1) {
+        gone.version = 0;
+    }
     let [twice, gone, late, stale] = <[rolodex_domain::Contact; 4]>::try_from(made).expect("four");
     store.update_contact(a, stale.id, 1, person("stale", "Edited", None, None), &[]).await.expect("edit");
     let mut first = twice.fields.clone();
@@ -1024,8 +1036,14 @@ where
     store.add_items(a, run.id, items).await.expect("items");
     let changes =
         ops.into_iter().zip(&ids).map(|((_, op), id)| ApplyChange { item_id: *id, op, link: None }).collect::<Vec<_>>();
-    let batch =
-        ApplyBatch { run_id: run.id, actor: Actor::System("sync".to_owned()), changes, cursor: None, jobs: vec![] };
+    let batch = ApplyBatch {
+        run_id: run.id,
+        actor: Actor::System("sync".to_owned()),
+        changes,
+        cursor: None,
+        jobs: vec![],
+        known,
+    };
     let report = store.apply_batch(a, batch).await.expect("apply");
     let outcomes: Vec<ItemOutcome> = report.results.iter().map(|(_, r)| r.outcome).collect();
     assert_eq!(
@@ -1112,6 +1130,8 @@ where
         }],
         cursor: None,
         jobs: vec![],
+        // A copy of A's contact that claims to be B's is no way in either.
+        known: vec![rolodex_domain::Contact { org_id: b, ..now_twice.clone() }],
     };
     let r = store.apply_batch(b, attack).await.expect("B's batch");
     assert_eq!(r.results[0].1.outcome, ItemOutcome::Failed, "B cannot delete A's contact");

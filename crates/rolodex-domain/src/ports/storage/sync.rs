@@ -308,6 +308,12 @@ pub struct ApplyBatch {
     pub cursor: Option<(ConnectionId, String, SyncCursor)>,
     /// Jobs to enqueue with the batch (outbound pushes, activities).
     pub jobs: Vec<NewJob>,
+    /// Contacts as the caller read them from this store (may be empty): for an update or delete
+    /// whose `expected_version` is a known contact's version, the store may take that contact as
+    /// the one stored instead of reading it again. Every write of a contact bumps its version, so
+    /// a contact at a given version is the same wherever it was read; the version-guarded write
+    /// still fails with a conflict when the stored contact has moved on.
+    pub known: Vec<Contact>,
 }
 
 /// What a batch did.
