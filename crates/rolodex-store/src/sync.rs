@@ -130,7 +130,8 @@ fn run_from_row(r: RunRow) -> DbResult<SyncRun> {
     })
 }
 
-fn item_from_row(r: ItemRow, result: Option<ResultRow>) -> DbResult<SyncItem> {
+/// `skip_diff`: leave the diff `null` (see `ItemFilter::skip_diff`).
+fn item_from_row(r: ItemRow, result: Option<ResultRow>, skip_diff: bool) -> DbResult<SyncItem> {
     let result = match result {
         Some(res) => Some(ItemResult {
             outcome: ItemOutcome::parse(&res.outcome).map_err(DbError::corrupt)?,
@@ -147,7 +148,7 @@ fn item_from_row(r: ItemRow, result: Option<ResultRow>) -> DbResult<SyncItem> {
         decision: ItemDecision::parse(&r.decision).map_err(DbError::corrupt)?,
         target_contact_id: r.target_contact_id.as_deref().map(|c| parse_id("contact id", c)).transpose()?,
         confidence: r.confidence,
-        diff: unjson("item diff", &r.diff)?,
+        diff: if skip_diff { serde_json::Value::Null } else { unjson("item diff", &r.diff)? },
         recommendation: unjson("item recommendation", &r.recommendation)?,
         review: ReviewState::parse(&r.review).map_err(DbError::corrupt)?,
         result,
@@ -480,21 +481,26 @@ impl Store {
         for chunk in item_ids.chunks(PARAMS_PER_STATEMENT) {
             // Looked up by primary key only, then checked here: with `org_id` and `run_id` in the
             // WHERE clause PostgreSQL picks the (org, run, …) index and tests every item of the
-            // run against the whole id array (quadratic in the run's size).
-            let rows: Vec<(String, String, String)> = each!(conn, |c| {
+            // run against the whole id array (quadratic in the run's size). The result row, if
+            // any, comes along (one round trip).
+            let rows: Vec<(String, String, String, Option<String>)> = each!(conn, |c| {
                 sync_items::table
+                    .left_join(sync_item_results::table.on(sync_item_results::item_id.eq(sync_items::id)))
                     .filter(sync_items::id.eq_any(chunk))
-                    .select((sync_items::id, sync_items::org_id, sync_items::run_id))
+                    .select((
+                        sync_items::id,
+                        sync_items::org_id,
+                        sync_items::run_id,
+                        sync_item_results::item_id.nullable(),
+                    ))
                     .load(c)
                     .await
             })?;
-            applied
-                .extend(rows.into_iter().filter(|(_, o, r)| *o == org_s && *r == run_s).map(|(id, _, _)| (id, false)));
-        }
-        for done in results_of(conn, &item_ids).await?.into_keys() {
-            if let Some(a) = applied.get_mut(&done) {
-                *a = true;
-            }
+            applied.extend(
+                rows.into_iter()
+                    .filter(|(_, o, r, _)| *o == org_s && *r == run_s)
+                    .map(|(id, _, _, result)| (id, result.is_some())),
+            );
         }
         if let Some(missing) = item_ids.iter().find(|id| !applied.contains_key(*id)) {
             return Err(DbError::Invalid(format!("sync item `{missing}` is not in run `{run_s}`")));
@@ -924,7 +930,7 @@ impl SyncRunStore for Store {
         })
         .map_err(DbError::into_port)?;
         let (row, result) = found.ok_or_else(|| DbError::not_found("sync item", id).into_port::<SyncStoreError>())?;
-        item_from_row(row, result).map_err(DbError::into_port)
+        item_from_row(row, result, false).map_err(DbError::into_port)
     }
 
     async fn list_items(
@@ -967,7 +973,7 @@ impl SyncRunStore for Store {
         rows.into_iter()
             .map(|r| {
                 let result = results.remove(&r.id);
-                item_from_row(r, result)
+                item_from_row(r, result, filter.skip_diff)
             })
             .collect::<DbResult<Vec<_>>>()
             .map_err(DbError::into_port)

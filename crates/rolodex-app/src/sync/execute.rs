@@ -367,6 +367,8 @@ impl SyncService {
             unapplied_only: true,
             after_position: after,
             limit,
+            // Applying needs the incoming contact and the recommendation, not the diff.
+            skip_diff: true,
         };
         let items = self.ports.runs.list_items(org, run_id, &filter).await?;
         let views = items.into_iter().map(|item| view_of(item, overrides)).collect::<Result<Vec<_>, _>>()?;

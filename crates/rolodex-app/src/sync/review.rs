@@ -72,6 +72,7 @@ impl SyncService {
                 unapplied_only: query.unapplied_only,
                 after_position: after,
                 limit: 1000,
+                skip_diff: false,
             };
             let page = self.ports.runs.list_items(org, run, &filter).await?;
             let exhausted = page.len() < 1000;
@@ -124,8 +125,14 @@ impl SyncService {
         let mut out = Vec::new();
         let mut after = None;
         loop {
-            let filter =
-                ItemFilter { decision: None, review, unapplied_only: true, after_position: after, limit: 1000 };
+            let filter = ItemFilter {
+                decision: None,
+                review,
+                unapplied_only: true,
+                after_position: after,
+                limit: 1000,
+                skip_diff: true,
+            };
             let page = self.ports.runs.list_items(org, run, &filter).await?;
             let exhausted = page.len() < 1000;
             for item in page {
@@ -375,8 +382,14 @@ impl SyncService {
         let mut pending_review = 0;
         let mut after = None;
         loop {
-            let filter =
-                ItemFilter { decision: None, review: None, unapplied_only: true, after_position: after, limit: 1000 };
+            let filter = ItemFilter {
+                decision: None,
+                review: None,
+                unapplied_only: true,
+                after_position: after,
+                limit: 1000,
+                skip_diff: true,
+            };
             let page = self.ports.runs.list_items(org, run, &filter).await?;
             for item in &page {
                 match item.review {

@@ -17,7 +17,7 @@ use rolodex_domain::ports::storage::{
     ContactQuery, ContactStore, ContactStoreError, CursorStore, HistoryStoreError, ItemDecision, ItemFilter,
     ItemOutcome, JobQueue, JobQueueError, JobState, LinkStore, MessageCounts, MessageState, NewAuditEntry, NewCampaign,
     NewCampaignMessage, NewConnection, NewContact, NewJob, NewSyncItem, NewSyncRun, NewUser, NewWebhookReceipt,
-    Permission, ProviderLink, ReceiptOutcome, ReviewState, Role, RunFilter, Schedule, SyncCounts, SyncKind,
+    Permission, ProviderLink, ReceiptOutcome, ReviewState, Role, RunFilter, Schedule, SyncCounts, SyncItem, SyncKind,
     SyncRunStore, SyncStatus, SyncStoreError, Tokens, WebhookReceiptStore,
 };
 use rolodex_domain::{
@@ -653,6 +653,13 @@ where
     assert_eq!(all[1].target_contact_id, Some(existing.id));
     assert!((all[0].confidence - 0.75).abs() < 1e-9);
     assert_eq!(all[0].diff, items[0].diff);
+    // Without the diff, the same items otherwise.
+    let lean = store.list_items(a, run.id, &ItemFilter { skip_diff: true, ..Default::default() }).await.unwrap();
+    assert_eq!(lean.len(), all.len());
+    for (l, f) in lean.iter().zip(&all) {
+        assert!(l.diff == f.diff || l.diff.is_null(), "skip_diff leaves the diff or null");
+        assert_eq!(SyncItem { diff: f.diff.clone(), ..l.clone() }, *f, "skip_diff changes nothing else");
+    }
     assert!(
         matches!(store.add_items(a, run.id, vec![items[0].clone()]).await, Err(SyncStoreError::Duplicate(_))),
         "a taken item id is Duplicate"

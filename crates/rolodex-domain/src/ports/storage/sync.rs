@@ -243,6 +243,9 @@ pub struct ItemFilter {
     pub after_position: Option<i64>,
     /// Page size.
     pub limit: u32,
+    /// The store may leave each item's `diff` as `null`: for callers that act on items without
+    /// showing them (execute, bulk review, progress), to whom decoding it is wasted work.
+    pub skip_diff: bool,
 }
 
 /// What to do for one approved item in [`SyncRunStore::apply_batch`].
