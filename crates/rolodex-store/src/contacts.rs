@@ -14,12 +14,12 @@ use rolodex_domain::ports::storage::{
     CandidateLimits, ContactQuery, ContactStore, ContactStoreError, LinkStore, NewContact, NewJob, ProviderLink,
     page_size, rank_candidates,
 };
-use rolodex_domain::{ConnectionId, Contact, ContactFields, ContactId, ContactStatus, OrgId, PhoneKind};
+use rolodex_domain::{ConnectionId, Contact, ContactFields, ContactId, ContactStatus, OrgId};
 use time::PrimitiveDateTime;
 
 use crate::backend::{Conn, each, insert_batch, read, tx};
 use crate::error::{DbError, DbResult};
-use crate::schema::{connections, contact_emails, contact_keys, contact_phones, contacts, provider_links};
+use crate::schema::{connections, contact_keys, contacts, provider_links};
 use crate::{Store, from_db, json, parse_id, to_db, unjson};
 
 /// Rows per multi-row INSERT: keeps every statement under both backends' bind-parameter limits.
@@ -39,26 +39,6 @@ pub(crate) struct ContactRow {
     pub created_at: PrimitiveDateTime,
     pub updated_at: PrimitiveDateTime,
     pub last_contacted_at: Option<PrimitiveDateTime>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Queryable, Selectable, Insertable)]
-#[diesel(table_name = contact_emails, treat_none_as_default_value = false)]
-struct EmailRow {
-    contact_id: String,
-    position: i32,
-    org_id: String,
-    address: String,
-    matching_key: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Queryable, Selectable, Insertable)]
-#[diesel(table_name = contact_phones, treat_none_as_default_value = false)]
-struct PhoneRow {
-    contact_id: String,
-    position: i32,
-    org_id: String,
-    e164: String,
-    kind: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Queryable, Selectable, Insertable)]
@@ -98,15 +78,6 @@ fn parse_status(s: &str) -> DbResult<ContactStatus> {
         "inactive" => Ok(ContactStatus::Inactive),
         "deleted" => Ok(ContactStatus::Deleted),
         other => Err(DbError::corrupt(format!("contact status `{other}`"))),
-    }
-}
-
-fn phone_kind_str(k: PhoneKind) -> &'static str {
-    match k {
-        PhoneKind::Mobile => "mobile",
-        PhoneKind::Work => "work",
-        PhoneKind::Home => "home",
-        PhoneKind::Other => "other",
     }
 }
 
@@ -168,16 +139,12 @@ pub(crate) fn col<'a, T, R>(rows: &'a [T], f: impl Fn(&'a T) -> R) -> Vec<R> {
 const PG_INSERT_CONTACTS: &str = "INSERT INTO contacts (id, org_id, status, search_text, fields, tags, custom, version, \
      created_at, updated_at, last_contacted_at) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], \
      $5::text[], $6::text[], $7::text[], $8::bigint[], $9::timestamp[], $10::timestamp[], $11::timestamp[])";
-const PG_INSERT_EMAILS: &str = "INSERT INTO contact_emails (contact_id, position, org_id, address, matching_key) \
-     SELECT * FROM unnest($1::text[], $2::int4[], $3::text[], $4::text[], $5::text[])";
-const PG_INSERT_PHONES: &str = "INSERT INTO contact_phones (contact_id, position, org_id, e164, kind) \
-     SELECT * FROM unnest($1::text[], $2::int4[], $3::text[], $4::text[], $5::text[])";
 const PG_INSERT_KEYS: &str = "INSERT INTO contact_keys (contact_id, kind, value, org_id) \
      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])";
-/// The three child tables in one statement (data-modifying CTEs run even when unreferenced).
-const PG_DELETE_CHILDREN: &str = "WITH e AS (DELETE FROM contact_emails WHERE contact_id = ANY($1)), \
-     p AS (DELETE FROM contact_phones WHERE contact_id = ANY($1)) \
-     DELETE FROM contact_keys WHERE contact_id = ANY($1)";
+/// For the keys a contact gained: a row that is there already (one the computed "before" did not
+/// show, say) is kept as it is instead of failing the batch.
+const PG_ADD_KEYS: &str = "INSERT INTO contact_keys (contact_id, kind, value, org_id) \
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) ON CONFLICT DO NOTHING";
 const PG_UPSERT_LINKS: &str = "INSERT INTO provider_links (connection_id, external_id, org_id, contact_id, \
      external_version, snapshot, snapshot_hash, remote_updated_at, synced_at) SELECT * FROM unnest($1::text[], \
      $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamp[], $9::timestamp[]) \
@@ -225,236 +192,121 @@ pub(crate) async fn replace_children(conn: &mut Conn<'_>, list: &[&Contact]) -> 
     insert_children(conn, list).await
 }
 
-/// The index rows of one contact, each list sorted (so two sets compare with `==`).
-#[derive(Debug, Default, PartialEq, Eq)]
-struct Children {
-    emails: Vec<EmailRow>,
-    phones: Vec<PhoneRow>,
-    keys: Vec<KeyRow>,
-}
-
-impl Children {
-    fn sort(&mut self) {
-        self.emails.sort();
-        self.phones.sort();
-        self.keys.sort();
-    }
-}
-
-fn children_of(c: &Contact) -> Children {
+/// The index rows (blocking keys) of one contact, sorted (so two sets compare with `==`): every
+/// key of a live contact; a deleted one keeps its e-mail and phone keys (a search among deleted
+/// contacts finds it by them) but not its name keys. The `email` and `phone` keys are
+/// [`EmailAddress::matching_key`](rolodex_domain::EmailAddress::matching_key) and the E.164 number,
+/// which is what a search by e-mail or phone looks up.
+fn keys_of(c: &Contact) -> Vec<KeyRow> {
     let (id, org) = (c.id.to_string(), c.org_id.to_string());
-    let mut out = Children::default();
-    for (i, e) in c.fields.emails.iter().enumerate() {
-        out.emails.push(EmailRow {
+    let live = c.status != ContactStatus::Deleted;
+    let mut out: Vec<KeyRow> = blocking_keys(&c.fields)
+        .into_iter()
+        .filter(|k| live || k.kind != KeyKind::Name)
+        .map(|k| KeyRow {
             contact_id: id.clone(),
-            position: i32::try_from(i).unwrap_or(i32::MAX),
+            kind: k.kind.as_str().to_owned(),
+            value: k.value,
             org_id: org.clone(),
-            address: e.as_str().to_owned(),
-            matching_key: e.matching_key(),
-        });
-    }
-    for (i, p) in c.fields.phones.iter().enumerate() {
-        out.phones.push(PhoneRow {
-            contact_id: id.clone(),
-            position: i32::try_from(i).unwrap_or(i32::MAX),
-            org_id: org.clone(),
-            e164: p.number.e164().to_owned(),
-            kind: phone_kind_str(p.kind).to_owned(),
-        });
-    }
-    if c.status != ContactStatus::Deleted {
-        for k in blocking_keys(&c.fields) {
-            out.keys.push(KeyRow {
-                contact_id: id.clone(),
-                kind: k.kind.as_str().to_owned(),
-                value: k.value,
-                org_id: org.clone(),
-            });
-        }
-    }
+        })
+        .collect();
+    out.sort();
     out
 }
 
 /// Brings the index rows of `list` (contacts just updated, each as stored before the update and
 /// as it is now) up to date, rewriting only what changed. The rows are a function of the fields
-/// (and status), so each contact's rows before and after are computed, not read, and a contact
-/// whose key fields did not change ([`same_key_inputs`]: most updates touch no name, e-mail,
-/// phone, postcode or birthday) costs nothing more.
-/// An e-mail or phone list that differs is rewritten for that contact (positions are part of
-/// their key). Blocking keys are a set: for the contacts whose keys differ, the stored keys are
-/// read, and only those that went are deleted and only the new ones inserted (a name edit or an
-/// added e-mail touches a few rows, not all of them), so rows an older key algorithm wrote are
-/// replaced too. Rows of contacts that are not updated stay as written: a change to the key
-/// algorithm needs a re-index of every contact anyway.
+/// and status, so each contact's rows before and after are computed, not read: a contact whose
+/// key fields did not change ([`same_key_inputs`]: most updates touch no name, e-mail, phone,
+/// postcode or birthday) costs nothing more, and for the others only the keys that went are
+/// deleted and only the new ones inserted (a name edit or an added e-mail touches a few rows, not
+/// all of them). Rows an older key algorithm wrote are not looked for: a change to the algorithm
+/// needs a re-index of every contact.
 pub(crate) async fn refresh_children(conn: &mut Conn<'_>, list: &[(&Contact, &Contact)]) -> DbResult<()> {
-    let (mut redo_emails, mut redo_phones) = (Vec::new(), Vec::new());
-    let mut rows = Children::default();
-    let mut rekey: HashMap<String, Vec<KeyRow>> = HashMap::new();
+    let (mut added, mut gone) = (Vec::new(), Vec::new());
     for (before, after) in list {
         if before.status == after.status && same_key_inputs(&before.fields, &after.fields) {
             continue;
         }
-        let mut new = children_of(after);
-        let mut old = children_of(before);
-        new.sort();
-        old.sort();
-        let id = after.id.to_string();
-        if new.emails != old.emails {
-            redo_emails.push(id.clone());
-            rows.emails.append(&mut new.emails);
-        }
-        if new.phones != old.phones {
-            redo_phones.push(id.clone());
-            rows.phones.append(&mut new.phones);
-        }
-        if new.keys != old.keys {
-            rekey.insert(id, new.keys);
+        let (new, old) = (keys_of(after), keys_of(before));
+        if new != old {
+            added.extend(new.iter().filter(|k| old.binary_search(k).is_err()).cloned());
+            gone.extend(old.into_iter().filter(|k| new.binary_search(k).is_err()));
         }
     }
-    let mut gone_keys = Vec::new();
-    let ids: Vec<String> = rekey.keys().cloned().collect();
-    for chunk in ids.chunks(PARAMS_PER_STATEMENT) {
-        let stored: Vec<KeyRow> = each!(conn, |c| {
-            contact_keys::table.filter(contact_keys::contact_id.eq_any(chunk)).select(KeyRow::as_select()).load(c).await
-        })?;
-        let mut by_contact: HashMap<String, Vec<KeyRow>> = HashMap::with_capacity(chunk.len());
-        for r in stored {
-            by_contact.entry(r.contact_id.clone()).or_default().push(r);
-        }
-        for id in chunk {
-            let new = rekey.remove(id).unwrap_or_default();
-            let mut old = by_contact.remove(id).unwrap_or_default();
-            old.sort();
-            rows.keys.extend(new.iter().filter(|k| old.binary_search(k).is_err()).cloned());
-            gone_keys.extend(old.into_iter().filter(|k| new.binary_search(k).is_err()));
-        }
-    }
-    delete_rows(conn, &redo_emails, &redo_phones, gone_keys).await?;
-    insert_child_rows(conn, rows).await
+    delete_keys(conn, gone).await?;
+    insert_keys(conn, added, true).await
 }
 
-/// Deletes the e-mail rows of the contacts `emails`, the phone rows of `phones`, and the key rows
-/// `keys`.
-async fn delete_rows(conn: &mut Conn<'_>, emails: &[String], phones: &[String], keys: Vec<KeyRow>) -> DbResult<()> {
-    if let Conn::Pg(c) = conn {
-        use diesel::sql_types::{Array, Text};
-        for chunk in emails.chunks(UNNEST_ROWS) {
-            diesel::sql_query("DELETE FROM contact_emails WHERE contact_id = ANY($1)")
-                .bind::<Array<Text>, _>(chunk)
-                .execute(&mut **c)
-                .await?;
-        }
-        for chunk in phones.chunks(UNNEST_ROWS) {
-            diesel::sql_query("DELETE FROM contact_phones WHERE contact_id = ANY($1)")
-                .bind::<Array<Text>, _>(chunk)
-                .execute(&mut **c)
-                .await?;
-        }
-        for chunk in keys.chunks(UNNEST_ROWS) {
-            diesel::sql_query(
-                "DELETE FROM contact_keys AS k USING unnest($1::text[], $2::text[], $3::text[]) AS v(contact_id, kind, value) \
-                 WHERE k.contact_id = v.contact_id AND k.kind = v.kind AND k.value = v.value",
-            )
-            .bind::<Array<Text>, _>(col(chunk, |r| r.contact_id.as_str()))
-            .bind::<Array<Text>, _>(col(chunk, |r| r.kind.as_str()))
-            .bind::<Array<Text>, _>(col(chunk, |r| r.value.as_str()))
-            .execute(&mut **c)
-            .await?;
-        }
+/// Deletes the key rows `keys`.
+async fn delete_keys(conn: &mut Conn<'_>, keys: Vec<KeyRow>) -> DbResult<()> {
+    if keys.is_empty() {
         return Ok(());
     }
-    for chunk in emails.chunks(PARAMS_PER_STATEMENT) {
-        each!(conn, |c| diesel::delete(contact_emails::table.filter(contact_emails::contact_id.eq_any(chunk)))
-            .execute(c)
-            .await)?;
-    }
-    for chunk in phones.chunks(PARAMS_PER_STATEMENT) {
-        each!(conn, |c| diesel::delete(contact_phones::table.filter(contact_phones::contact_id.eq_any(chunk)))
-            .execute(c)
-            .await)?;
-    }
-    if let Conn::Sqlite(c) = conn
-        && !keys.is_empty()
-    {
-        // One blocking task for the lot (in-process statements, no round trips).
-        c.spawn_blocking(move |c| {
-            for k in keys {
-                diesel::RunQueryDsl::execute(
-                    diesel::delete(
-                        contact_keys::table
-                            .filter(contact_keys::contact_id.eq(&k.contact_id))
-                            .filter(contact_keys::kind.eq(&k.kind))
-                            .filter(contact_keys::value.eq(&k.value)),
-                    ),
-                    c,
-                )?;
+    match conn {
+        Conn::Pg(c) => {
+            use diesel::sql_types::{Array, Text};
+            for chunk in keys.chunks(UNNEST_ROWS) {
+                diesel::sql_query(
+                    "DELETE FROM contact_keys AS k USING unnest($1::text[], $2::text[], $3::text[]) AS v(contact_id, kind, value) \
+                     WHERE k.contact_id = v.contact_id AND k.kind = v.kind AND k.value = v.value",
+                )
+                .bind::<Array<Text>, _>(col(chunk, |r| r.contact_id.as_str()))
+                .bind::<Array<Text>, _>(col(chunk, |r| r.kind.as_str()))
+                .bind::<Array<Text>, _>(col(chunk, |r| r.value.as_str()))
+                .execute(&mut **c)
+                .await?;
             }
-            Ok::<_, diesel::result::Error>(())
-        })
-        .await?;
+        }
+        Conn::Sqlite(c) => {
+            // One blocking task for the lot (in-process statements, no round trips).
+            c.spawn_blocking(move |c| {
+                for k in keys {
+                    diesel::RunQueryDsl::execute(
+                        diesel::delete(
+                            contact_keys::table
+                                .filter(contact_keys::contact_id.eq(&k.contact_id))
+                                .filter(contact_keys::kind.eq(&k.kind))
+                                .filter(contact_keys::value.eq(&k.value)),
+                        ),
+                        c,
+                    )?;
+                }
+                Ok::<_, diesel::result::Error>(())
+            })
+            .await?;
+        }
     }
     Ok(())
 }
 
 /// Deletes the index rows of the contacts `ids`.
 async fn delete_children(conn: &mut Conn<'_>, ids: &[String]) -> DbResult<()> {
-    if ids.is_empty() {
-        return Ok(());
-    }
-    if let Conn::Pg(c) = conn {
-        use diesel::sql_types::{Array, Text};
-        for chunk in ids.chunks(UNNEST_ROWS) {
-            diesel::sql_query(PG_DELETE_CHILDREN).bind::<Array<Text>, _>(chunk).execute(&mut **c).await?;
-        }
-        return Ok(());
-    }
     for chunk in ids.chunks(PARAMS_PER_STATEMENT) {
-        each!(conn, |c| {
-            diesel::delete(contact_emails::table.filter(contact_emails::contact_id.eq_any(chunk))).execute(c).await?;
-            diesel::delete(contact_phones::table.filter(contact_phones::contact_id.eq_any(chunk))).execute(c).await?;
-            diesel::delete(contact_keys::table.filter(contact_keys::contact_id.eq_any(chunk))).execute(c).await
-        })?;
+        each!(conn, |c| diesel::delete(contact_keys::table.filter(contact_keys::contact_id.eq_any(chunk)))
+            .execute(c)
+            .await)?;
     }
     Ok(())
 }
 
 async fn insert_children(conn: &mut Conn<'_>, list: &[&Contact]) -> DbResult<()> {
-    let mut rows = Children::default();
-    for c in list {
-        let mut one = children_of(c);
-        rows.emails.append(&mut one.emails);
-        rows.phones.append(&mut one.phones);
-        rows.keys.append(&mut one.keys);
-    }
-    insert_child_rows(conn, rows).await
+    insert_keys(conn, list.iter().flat_map(|c| keys_of(c)).collect(), false).await
 }
 
-async fn insert_child_rows(conn: &mut Conn<'_>, rows: Children) -> DbResult<()> {
-    let Children { emails, phones, keys } = rows;
+/// Inserts key rows; with `existing_ok` a row that is there already is left as it is (new
+/// contacts have none, so their keys go in plainly). On PostgreSQL the rows go in the lookup
+/// index's order (`kind`, `value`): those of a batch land on neighbouring index pages instead of
+/// one random page each.
+async fn insert_keys(conn: &mut Conn<'_>, mut keys: Vec<KeyRow>, existing_ok: bool) -> DbResult<()> {
+    if keys.is_empty() {
+        return Ok(());
+    }
     if let Conn::Pg(c) = conn {
-        use diesel::sql_types::{Array, Integer, Text};
-        for chunk in emails.chunks(UNNEST_ROWS) {
-            diesel::sql_query(PG_INSERT_EMAILS)
-                .bind::<Array<Text>, _>(col(chunk, |r| r.contact_id.as_str()))
-                .bind::<Array<Integer>, _>(col(chunk, |r| r.position))
-                .bind::<Array<Text>, _>(col(chunk, |r| r.org_id.as_str()))
-                .bind::<Array<Text>, _>(col(chunk, |r| r.address.as_str()))
-                .bind::<Array<Text>, _>(col(chunk, |r| r.matching_key.as_str()))
-                .execute(&mut **c)
-                .await?;
-        }
-        for chunk in phones.chunks(UNNEST_ROWS) {
-            diesel::sql_query(PG_INSERT_PHONES)
-                .bind::<Array<Text>, _>(col(chunk, |r| r.contact_id.as_str()))
-                .bind::<Array<Integer>, _>(col(chunk, |r| r.position))
-                .bind::<Array<Text>, _>(col(chunk, |r| r.org_id.as_str()))
-                .bind::<Array<Text>, _>(col(chunk, |r| r.e164.as_str()))
-                .bind::<Array<Text>, _>(col(chunk, |r| r.kind.as_str()))
-                .execute(&mut **c)
-                .await?;
-        }
+        use diesel::sql_types::{Array, Text};
+        keys.sort_unstable_by(|a, b| (&a.kind, &a.value).cmp(&(&b.kind, &b.value)));
         for chunk in keys.chunks(UNNEST_ROWS) {
-            diesel::sql_query(PG_INSERT_KEYS)
+            diesel::sql_query(if existing_ok { PG_ADD_KEYS } else { PG_INSERT_KEYS })
                 .bind::<Array<Text>, _>(col(chunk, |r| r.contact_id.as_str()))
                 .bind::<Array<Text>, _>(col(chunk, |r| r.kind.as_str()))
                 .bind::<Array<Text>, _>(col(chunk, |r| r.value.as_str()))
@@ -464,12 +316,14 @@ async fn insert_child_rows(conn: &mut Conn<'_>, rows: Children) -> DbResult<()> 
         }
         return Ok(());
     }
-    insert_batch!(conn, emails, PARAMS_PER_STATEMENT / 5, |chunk| diesel::insert_into(contact_emails::table)
-        .values(chunk))?;
-    insert_batch!(conn, phones, PARAMS_PER_STATEMENT / 5, |chunk| diesel::insert_into(contact_phones::table)
-        .values(chunk))?;
-    insert_batch!(conn, keys, PARAMS_PER_STATEMENT / 4, |chunk| diesel::insert_into(contact_keys::table)
-        .values(chunk))?;
+    if existing_ok {
+        insert_batch!(conn, keys, PARAMS_PER_STATEMENT / 4, |chunk| diesel::insert_into(contact_keys::table)
+            .values(chunk)
+            .on_conflict_do_nothing())?;
+    } else {
+        insert_batch!(conn, keys, PARAMS_PER_STATEMENT / 4, |chunk| diesel::insert_into(contact_keys::table)
+            .values(chunk))?;
+    }
     Ok(())
 }
 
@@ -913,20 +767,22 @@ impl ContactStore for Store {
                 if let Some(key) = &email_key {
                     q = q.filter(
                         contacts::id.eq_any(
-                            contact_emails::table
-                                .filter(contact_emails::org_id.eq(&org_s))
-                                .filter(contact_emails::matching_key.eq(key))
-                                .select(contact_emails::contact_id),
+                            contact_keys::table
+                                .filter(contact_keys::org_id.eq(&org_s))
+                                .filter(contact_keys::kind.eq(KeyKind::Email.as_str()))
+                                .filter(contact_keys::value.eq(key))
+                                .select(contact_keys::contact_id),
                         ),
                     );
                 }
                 if let Some(p) = &phone {
                     q = q.filter(
                         contacts::id.eq_any(
-                            contact_phones::table
-                                .filter(contact_phones::org_id.eq(&org_s))
-                                .filter(contact_phones::e164.eq(p))
-                                .select(contact_phones::contact_id),
+                            contact_keys::table
+                                .filter(contact_keys::org_id.eq(&org_s))
+                                .filter(contact_keys::kind.eq(KeyKind::Phone.as_str()))
+                                .filter(contact_keys::value.eq(p))
+                                .select(contact_keys::contact_id),
                         ),
                     );
                 }

@@ -64,26 +64,6 @@ diesel::table! {
 }
 
 diesel::table! {
-    contact_emails (contact_id, position) {
-        contact_id -> Text,
-        position -> Integer,
-        org_id -> Text,
-        address -> Text,
-        matching_key -> Text,
-    }
-}
-
-diesel::table! {
-    contact_phones (contact_id, position) {
-        contact_id -> Text,
-        position -> Integer,
-        org_id -> Text,
-        e164 -> Text,
-        kind -> Text,
-    }
-}
-
-diesel::table! {
     contact_keys (contact_id, kind, value) {
         contact_id -> Text,
         kind -> Text,
@@ -299,8 +279,6 @@ diesel::table! {
     }
 }
 
-diesel::joinable!(contact_emails -> contacts (contact_id));
-diesel::joinable!(contact_phones -> contacts (contact_id));
 diesel::joinable!(contact_keys -> contacts (contact_id));
 diesel::joinable!(provider_links -> contacts (contact_id));
 
@@ -310,8 +288,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_keys,
     ai_usage,
     contacts,
-    contact_emails,
-    contact_phones,
     contact_keys,
     connections,
     provider_links,

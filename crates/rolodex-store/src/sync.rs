@@ -519,7 +519,7 @@ impl Store {
         }
 
         let mut seen = HashSet::new();
-        let changes: Vec<_> = batch
+        let mut changes: Vec<_> = batch
             .changes
             .into_iter()
             .filter(|c| !applied.get(&c.item_id.to_string()).copied().unwrap_or(true) && seen.insert(c.item_id))
@@ -577,62 +577,96 @@ impl Store {
         let rounds = per_contact.values().copied().max().unwrap_or(0);
         // Per change index: the contact before and after a successful write.
         let mut writes: HashMap<usize, (Contact, Contact)> = HashMap::new();
-        // Each updated contact as stored before the batch's first write to it.
-        let mut refreshed: HashMap<ContactId, Contact> = HashMap::new();
+        // Per contact: the change index of its first successful update and of its last successful
+        // write (an updated contact's index rows go from the "before" of the one to the "after"
+        // of the other; a contact only deleted keeps its rows).
+        let mut first_write: HashMap<ContactId, usize> = HashMap::new();
+        let mut last_write: HashMap<ContactId, usize> = HashMap::new();
         for round in 0..rounds {
             let mut updates: Vec<ContactUpdate> = Vec::new();
             let mut deletes: Vec<(String, i64)> = Vec::new();
             let mut planned: Vec<(usize, Contact, Contact)> = Vec::new();
-            for (i, ch) in changes.iter().enumerate().filter(|(i, _)| round_of[*i] == round) {
+            for (i, ch) in changes.iter_mut().enumerate().filter(|(i, _)| round_of[*i] == round) {
                 let (id, expected) = match &ch.op {
                     ApplyOp::Update { id, expected_version, .. } | ApplyOp::Delete { id, expected_version } => {
                         (*id, *expected_version)
                     }
                     _ => continue,
                 };
-                let Some(old) = current.get(&id).filter(|c| c.version == expected) else { continue };
-                let new = match &ch.op {
+                // Taken out while it is written; back in below unless this was its last change.
+                let Some(old) = current.remove(&id) else { continue };
+                if old.version != expected {
+                    current.insert(id, old);
+                    continue;
+                }
+                let new = match &mut ch.op {
                     ApplyOp::Update { fields, .. } => {
-                        let mut core = fields.clone();
-                        let tags = json(&std::mem::take(&mut core.tags))?;
-                        let custom = json(&std::mem::take(&mut core.custom))?;
-                        updates.push(ContactUpdate {
+                        // The stored columns: the fields without tags and custom, then those two.
+                        let mut core = std::mem::take(fields);
+                        let (tags, custom) = (std::mem::take(&mut core.tags), std::mem::take(&mut core.custom));
+                        let update = ContactUpdate {
                             id: id.to_string(),
                             expected,
                             fields: json(&core)?,
-                            tags,
-                            custom,
-                            search_text: search_text(fields),
-                        });
-                        Contact { fields: fields.clone(), version: old.version + 1, updated_at: now, ..old.clone() }
+                            tags: json(&tags)?,
+                            custom: json(&custom)?,
+                            search_text: search_text(&core),
+                        };
+                        updates.push(update);
+                        core.tags = tags;
+                        core.custom = custom;
+                        Contact {
+                            id,
+                            org_id: old.org_id,
+                            fields: core,
+                            status: old.status,
+                            created_at: old.created_at,
+                            updated_at: now,
+                            version: old.version + 1,
+                        }
                     }
                     _ => {
                         deletes.push((id.to_string(), expected));
                         Contact {
+                            id,
+                            org_id: old.org_id,
+                            fields: old.fields.clone(),
                             status: ContactStatus::Deleted,
-                            version: old.version + 1,
+                            created_at: old.created_at,
                             updated_at: now,
-                            ..old.clone()
+                            version: old.version + 1,
                         }
                     }
                 };
-                planned.push((i, old.clone(), new));
+                planned.push((i, old, new));
             }
             let mut done = update_contacts(conn, &org_s, updates, now_db).await?;
             done.extend(soft_delete_contacts(conn, &org_s, deletes, now_db).await?);
             for (i, old, new) in planned {
-                if done.contains(&new.id.to_string()) {
+                let id = new.id;
+                if done.contains(&id.to_string()) {
                     if matches!(changes[i].op, ApplyOp::Update { .. }) {
-                        refreshed.entry(new.id).or_insert_with(|| old.clone());
+                        first_write.entry(id).or_insert(i);
                     }
-                    current.insert(new.id, new.clone());
+                    last_write.insert(id, i);
+                    if round + 1 < per_contact.get(&id).copied().unwrap_or(0) {
+                        current.insert(id, new.clone());
+                    }
                     writes.insert(i, (old, new));
+                } else {
+                    current.insert(id, old);
                 }
             }
         }
         // Index rows follow the fields of each updated contact as the batch left it.
-        let refresh: Vec<(&Contact, &Contact)> =
-            refreshed.iter().filter_map(|(id, before)| current.get(id).map(|now| (before, now))).collect();
+        let refresh: Vec<(&Contact, &Contact)> = first_write
+            .iter()
+            .filter_map(|(id, first)| {
+                let before = &writes.get(first)?.0;
+                let after = last_write.get(id).and_then(|last| writes.get(last)).map(|(_, a)| a)?;
+                Some((before, after))
+            })
+            .collect();
         refresh_children(conn, &refresh).await?;
         // Conflicts report the version that is stored now.
         let lost: Vec<ContactId> = changes

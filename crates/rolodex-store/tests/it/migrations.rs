@@ -39,3 +39,61 @@ fn unknown_url_schemes_are_rejected() {
     assert_eq!(rolodex_store::backend_of("sqlite://a.db").unwrap(), "sqlite");
     assert_eq!(rolodex_store::backend_of("postgres://u@h/db").unwrap(), "postgres");
 }
+
+/// `…030000_email_phone_rows_as_keys`: the e-mail and phone rows of a deleted contact (which had
+/// no keys) become keys, so a search among the deleted still finds it; going down refills the
+/// dropped tables from the keys.
+#[tokio::test(flavor = "multi_thread")]
+async fn email_and_phone_rows_become_keys() {
+    use diesel::{Connection, RunQueryDsl, SqliteConnection, sql_query};
+    use diesel_migrations::MigrationHarness;
+    use rolodex_domain::ports::storage::{AccountStore, ContactQuery, ContactStore, NewContact};
+    use rolodex_domain::{ContactFields, ContactId, ContactStatus, EmailAddress, PhoneE164, Region};
+
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let count = |c: &mut SqliteConnection, sql: &str| -> i64 {
+        sql_query(sql).get_result::<Count>(c).map(|r| r.n).unwrap_or_else(|e| panic!("{sql}: {e}"))
+    };
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("m.db");
+    let url = format!("sqlite://{}", path.display());
+    let config = rolodex_store::StoreConfig { url, max_connections: 2, cipher: crate::harness::cipher() };
+    let store = rolodex_store::Store::connect_with_clock(config.clone(), clock()).await.expect("open");
+    let org = rolodex_domain::OrgId::new_v7();
+    store.create_org(org, "A").await.expect("org");
+    let email = EmailAddress::parse("Gone.Person@Example.com").expect("email");
+    let phone = PhoneE164::parse("(415) 555-0199", Region::default()).expect("phone");
+    let fields = ContactFields {
+        given_name: Some("Gone".into()),
+        family_name: Some("Person".into()),
+        emails: vec![email.clone()],
+        phones: vec![rolodex_domain::ContactPhone { number: phone.clone(), kind: rolodex_domain::PhoneKind::Work }],
+        ..ContactFields::default()
+    };
+    let id = ContactId::new_v7();
+    store.create_contact(org, NewContact { id, fields, status: ContactStatus::Active }, &[]).await.expect("create");
+    store.set_contact_status(org, id, 1, ContactStatus::Deleted, &[]).await.expect("delete");
+    drop(store);
+
+    let mut c = SqliteConnection::establish(&path.display().to_string()).expect("sqlite");
+    c.revert_last_migration(rolodex_store::SQLITE_MIGRATIONS).expect("down");
+    assert_eq!(count(&mut c, "SELECT count(*) AS n FROM contact_emails"), 1, "down refills the e-mail rows");
+    assert_eq!(count(&mut c, "SELECT count(*) AS n FROM contact_phones"), 1, "and the phone rows");
+    // As the store left a deleted contact before: e-mail and phone rows, no keys.
+    sql_query("DELETE FROM contact_keys").execute(&mut c).expect("clear keys");
+    drop(c);
+
+    let store = rolodex_store::Store::connect_with_clock(config, clock()).await.expect("up again");
+    let deleted = |q: ContactQuery| ContactQuery { status: Some(ContactStatus::Deleted), ..q };
+    let by_email = deleted(ContactQuery { email: Some(email), ..ContactQuery::default() });
+    let by_phone = deleted(ContactQuery { phone: Some(phone), ..ContactQuery::default() });
+    for q in [by_email, by_phone] {
+        let found = store.search_contacts(org, &q).await.expect("search");
+        assert_eq!(found.iter().map(|c| c.id).collect::<Vec<_>>(), vec![id], "{q:?}");
+    }
+}

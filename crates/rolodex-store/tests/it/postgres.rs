@@ -101,13 +101,15 @@ async fn matching_lookups_use_their_indexes() {
         ),
         (
             "email search",
-            format!("SELECT contact_id FROM contact_emails WHERE org_id = {org} AND matching_key = 'a@b.c'"),
-            "contact_emails_key",
+            format!("SELECT contact_id FROM contact_keys WHERE org_id = {org} AND kind = 'email' AND value = 'a@b.c'"),
+            "contact_keys_lookup",
         ),
         (
             "phone search",
-            format!("SELECT contact_id FROM contact_phones WHERE org_id = {org} AND e164 = '+14155550123'"),
-            "contact_phones_e164",
+            format!(
+                "SELECT contact_id FROM contact_keys WHERE org_id = {org} AND kind = 'phone' AND value = '+14155550123'"
+            ),
+            "contact_keys_lookup",
         ),
         (
             "provider link",
@@ -120,4 +122,99 @@ async fn matching_lookups_use_their_indexes() {
         let p = plan(&mut c, &sql).await;
         assert!(p.contains("Index") && p.contains(index), "{what} must use {index}:\n{p}");
     }
+}
+
+/// An update whose new keys include a row that is already stored (one an older key algorithm or
+/// another writer left, which the computed "before" does not show) keeps that row instead of
+/// failing the whole batch on the primary key.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_update_adding_a_key_that_is_already_stored_applies() {
+    use rolodex_domain::IncomingContact;
+    use rolodex_domain::matching::{KeyKind, blocking_keys};
+    use rolodex_domain::ports::storage::{
+        Actor, ApplyBatch, ApplyChange, ApplyOp, ContactStore, ItemDecision, ItemOutcome, NewContact, NewSyncItem,
+        NewSyncRun, ReviewState, SyncKind, SyncRunStore, SyncStatus,
+    };
+    use rolodex_domain::{ContactFields, ContactId, ContactStatus, EmailAddress, SyncItemId, SyncRunId};
+
+    let Some(pg) = pg_db("stale_key_row").await else { return };
+    let store = pg_store(&pg, clock()).await;
+    let org = OrgId::new_v7();
+    let before = ContactFields {
+        given_name: Some("Ada".into()),
+        family_name: Some("Lovelace".into()),
+        ..ContactFields::default()
+    };
+    let id = ContactId::new_v7();
+    store
+        .create_contact(org, NewContact { id, fields: before.clone(), status: ContactStatus::Active }, &[])
+        .await
+        .unwrap();
+    let email = EmailAddress::parse("ada@example.com").unwrap();
+    let after = ContactFields { emails: vec![email.clone()], ..before };
+    let key = blocking_keys(&after).into_iter().find(|k| k.kind == KeyKind::Email).expect("an e-mail key");
+    let mut c = AsyncPgConnection::establish(&pg.url).await.unwrap();
+    diesel::sql_query("INSERT INTO contact_keys (contact_id, kind, value, org_id) VALUES ($1, 'email', $2, $3)")
+        .bind::<diesel::sql_types::Text, _>(id.to_string())
+        .bind::<diesel::sql_types::Text, _>(&key.value)
+        .bind::<diesel::sql_types::Text, _>(org.to_string())
+        .execute(&mut c)
+        .await
+        .unwrap();
+
+    let run = store
+        .create_run(
+            org,
+            NewSyncRun {
+                id: SyncRunId::new_v7(),
+                user_id: None,
+                connection_id: None,
+                provider: "file".into(),
+                kind: SyncKind::Manual,
+                status: SyncStatus::Executing,
+                filters: serde_json::json!({}),
+            },
+        )
+        .await
+        .unwrap();
+    let item = SyncItemId::new_v7();
+    store
+        .add_items(
+            org,
+            run.id,
+            vec![NewSyncItem {
+                id: item,
+                incoming: IncomingContact { fields: after.clone(), ..IncomingContact::default() },
+                decision: ItemDecision::Update,
+                target_contact_id: Some(id),
+                confidence: 0.99,
+                diff: serde_json::json!([]),
+                recommendation: serde_json::json!({}),
+                review: ReviewState::Approved,
+            }],
+        )
+        .await
+        .unwrap();
+    let batch = ApplyBatch {
+        run_id: run.id,
+        actor: Actor::System("test".into()),
+        changes: vec![ApplyChange {
+            item_id: item,
+            op: ApplyOp::Update { id, expected_version: 1, fields: after },
+            link: None,
+        }],
+        cursor: None,
+        jobs: vec![],
+        known: vec![],
+    };
+    let report = store.apply_batch(org, batch).await.expect("the batch applies");
+    assert_eq!(report.results[0].1.outcome, ItemOutcome::Updated);
+    let found = store
+        .search_contacts(
+            org,
+            &rolodex_domain::ports::storage::ContactQuery { email: Some(email), ..Default::default() },
+        )
+        .await
+        .unwrap();
+    assert_eq!(found.iter().map(|c| c.id).collect::<Vec<_>>(), vec![id], "found once, by the key row that was there");
 }

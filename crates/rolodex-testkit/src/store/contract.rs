@@ -209,6 +209,12 @@ where
     assert!(store.search_contacts(a, &new_email).await.unwrap().is_empty(), "not listed by default");
     let deleted_q = ContactQuery { status: Some(ContactStatus::Deleted), ..Default::default() };
     assert_eq!(store.search_contacts(a, &deleted_q).await.unwrap().len(), 1);
+    let deleted_by_email = ContactQuery { status: Some(ContactStatus::Deleted), ..new_email.clone() };
+    assert_eq!(
+        store.search_contacts(a, &deleted_by_email).await.unwrap().len(),
+        1,
+        "a deleted contact is found among the deleted by e-mail"
+    );
     assert_eq!(store.count_contacts(a).await.unwrap(), 1);
 
     // Paging.
