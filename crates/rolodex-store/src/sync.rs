@@ -542,13 +542,14 @@ impl Store {
         let unknown: Vec<ContactId> = first_expected.keys().filter(|id| !current.contains_key(*id)).copied().collect();
         current.extend(load_contacts(conn, org, &unknown).await?);
 
+        // The new contacts take their fields out of the changes (nothing reads them there again).
         let creates: Vec<Contact> = changes
-            .iter()
-            .filter_map(|ch| match &ch.op {
+            .iter_mut()
+            .filter_map(|ch| match &mut ch.op {
                 ApplyOp::Create { id, fields } => Some(Contact {
                     id: *id,
                     org_id: org,
-                    fields: fields.clone(),
+                    fields: std::mem::take(fields),
                     status: ContactStatus::Active,
                     created_at: now,
                     updated_at: now,
@@ -993,7 +994,28 @@ impl SyncRunStore for Store {
                 if let Some(p) = filter.after_position {
                     q = q.filter(sync_items::position.gt(p));
                 }
-                q.order(sync_items::position.asc()).limit(limit).select(ItemRow::as_select()).load(c).await
+                let q = q.order(sync_items::position.asc()).limit(limit);
+                if filter.skip_diff {
+                    // The diff stays in the database (an empty text in its place).
+                    q.select((
+                        sync_items::id,
+                        sync_items::org_id,
+                        sync_items::run_id,
+                        sync_items::position,
+                        sync_items::external_id,
+                        sync_items::incoming,
+                        sync_items::decision,
+                        sync_items::target_contact_id,
+                        sync_items::confidence,
+                        diesel::dsl::sql::<diesel::sql_types::Text>("''"),
+                        sync_items::recommendation,
+                        sync_items::review,
+                    ))
+                    .load::<ItemRow>(c)
+                    .await
+                } else {
+                    q.select(ItemRow::as_select()).load(c).await
+                }
             })?;
             // Unapplied items have no result: nothing to read.
             let results = if filter.unapplied_only {

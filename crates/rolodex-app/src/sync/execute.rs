@@ -339,9 +339,9 @@ impl SyncService {
         let mut changes = Vec::with_capacity(batch.views.len());
         let mut actions: HashMap<SyncItemId, Action> = HashMap::with_capacity(batch.views.len());
         let mut touches = Vec::with_capacity(batch.views.len());
-        for view in &batch.views {
+        for view in batch.views {
             actions.insert(view.item.id, view.action);
-            touches.extend(touches_of(run, view));
+            touches.extend(touches_of(run, &view));
             changes.push(self.plan(run, view, &mut progress.written, &batch.targets));
         }
         let with_cursor = cursor.is_some();
@@ -393,7 +393,7 @@ impl SyncService {
     fn plan(
         &self,
         run: &SyncRun,
-        view: &ItemView,
+        view: ItemView,
         written: &mut HashMap<ContactId, Contact>,
         fetched: &HashMap<ContactId, Contact>,
     ) -> ApplyChange {
@@ -457,15 +457,17 @@ impl SyncService {
                 return fail("approved without a decision: override it with create, update, merge or skip".into());
             }
         };
-        let link = match (&op, run.connection_id, &incoming.external_id) {
+        // The incoming record becomes the link's snapshot (moved, not copied).
+        let incoming = view.item.incoming;
+        let link = match (&op, run.connection_id, incoming.external_id) {
             (ApplyOp::Create { id, .. } | ApplyOp::Update { id, .. }, Some(connection_id), Some(external_id)) => {
                 Some(ProviderLink {
                     contact_id: *id,
                     connection_id,
-                    external_id: external_id.clone(),
-                    external_version: incoming.external_version.clone(),
-                    snapshot: Some(incoming.fields.clone()),
+                    external_id,
+                    external_version: incoming.external_version,
                     snapshot_hash: Some(fields_hash(&incoming.fields)),
+                    snapshot: Some(incoming.fields),
                     remote_updated_at: incoming.external_updated_at,
                     synced_at: self.ports.clock.now(),
                 })
