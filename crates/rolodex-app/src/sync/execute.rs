@@ -12,7 +12,8 @@
 //! [`SyncSettings::apply_concurrency`](super::SyncSettings::apply_concurrency)) are in flight at
 //! once. No two of them write the same contact or provider link: an item aimed at one that a
 //! batch in flight writes waits for a later batch, so the changes of one contact still apply in
-//! position order. The batch with the cursor goes last, alone, once all the others came back.
+//! position order. The cursor goes last: with the pass's last batch when nothing else is in flight
+//! then, otherwise in a batch of its own once all the others came back.
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
@@ -73,23 +74,6 @@ impl Held {
         let wanted: HashSet<ContactId> = self.views.iter().filter_map(|v| v.target).collect();
         self.targets.retain(|id, _| wanted.contains(id));
         ready
-    }
-
-    /// Everything held (and `page`), in batches of at most `size`, in order.
-    fn into_batches(mut self, page: Prefetched, size: usize) -> Vec<Prefetched> {
-        self.targets.extend(page.targets);
-        self.views.extend(page.views);
-        let mut out = Vec::new();
-        let mut views = self.views.into_iter().peekable();
-        while views.peek().is_some() {
-            let chunk: Vec<ItemView> = views.by_ref().take(size.max(1)).collect();
-            let targets = chunk
-                .iter()
-                .filter_map(|v| v.target.and_then(|t| self.targets.get(&t)).map(|c| (c.id, c.clone())))
-                .collect();
-            out.push(Prefetched { views: chunk, targets });
-        }
-        out
     }
 }
 
@@ -268,9 +252,10 @@ impl SyncService {
     /// `apply_batch`, up to `pipe.limit` of them in flight. Each batch is read (items decoded,
     /// target contacts fetched) while those before it are being applied. An item whose contact or
     /// link a batch in flight writes is held back for a later batch (see [`Held::take_ready`]).
-    /// At the end of a pass, once every batch came back, the held items and the last short page
-    /// go one batch at a time, the last of them with the cursor. Items approved behind a pass get
-    /// another. Returns with nothing in flight, unless it fails.
+    /// At the end of a pass the last short page and the held items go the same way, each held
+    /// item as soon as no batch in flight touches what it touches; the cursor commits after all
+    /// of them. Items approved behind a pass get another. Returns with nothing in flight, unless
+    /// it fails.
     #[allow(clippy::too_many_arguments, reason = "one call site; the pieces of one execution")]
     async fn apply_approved<'a>(
         &'a self,
@@ -305,19 +290,32 @@ impl SyncService {
                 pipe.wait_below(pipe.limit, progress).await?;
                 page = next;
             }
-            pipe.drain(progress).await?;
-            let cursor = match (run.connection_id, parked) {
+            // The cursor commits with the pass's last batch, after every other one came back.
+            let mut cursor = match (run.connection_id, parked) {
                 (Some(conn), Some(c)) => Some((conn, CONTACTS_RESOURCE.to_owned(), c.clone())),
                 _ => None,
             };
-            let mut rest = held.into_batches(page, batch_size as usize);
-            if rest.is_empty() && cursor.is_some() {
-                rest.push(Prefetched::default());
+            // The last, short page and the items still held go like the others, beside the
+            // batches in flight: each held item once none of those touches what it touches.
+            loop {
+                let ready = held.take_ready(run, std::mem::take(&mut page), &pipe.busy);
+                let last = held.views.is_empty();
+                if !ready.views.is_empty() {
+                    // With nothing else in flight the last batch can carry the cursor itself.
+                    let with = if last && pipe.inflight.is_empty() { cursor.take() } else { None };
+                    self.send(org, run, actor, ready, with, pipe, progress);
+                }
+                if last {
+                    break;
+                }
+                // Held items wait for one batch to come back (with none in flight, all are ready).
+                let n = pipe.inflight.len();
+                pipe.wait_below(n, progress).await?;
             }
-            let n = rest.len();
-            for (i, batch) in rest.into_iter().enumerate() {
-                let cursor = if i + 1 == n { cursor.clone() } else { None };
-                self.send(org, run, actor, batch, cursor, pipe, progress);
+            pipe.drain(progress).await?;
+            if cursor.is_some() {
+                // Otherwise it goes alone, once every item of the pass has a result.
+                self.send(org, run, actor, Prefetched::default(), cursor, pipe, progress);
                 pipe.drain(progress).await?;
             }
             applied_in_pass = progress.applied_in_pass;
