@@ -41,6 +41,8 @@ use super::{CONTACTS_RESOURCE, SyncError, SyncService};
 struct Prefetched {
     views: Vec<ItemView>,
     targets: HashMap<ContactId, Contact>,
+    /// What the views touch (filled in by [`Held::take_ready`], which computes it anyway).
+    touches: Vec<Touch>,
 }
 
 /// Items held back because a batch in flight writes their contact or link (or an item held before
@@ -68,6 +70,7 @@ impl Held {
                 if let Some(c) = view.target.and_then(|t| self.targets.get(&t)) {
                     ready.targets.insert(c.id, c.clone());
                 }
+                ready.touches.extend(touches);
                 ready.views.push(view);
             }
         }
@@ -322,7 +325,8 @@ impl SyncService {
         }
     }
 
-    /// Plans `batch` and hands it to the store.
+    /// Plans `batch` (as [`Held::take_ready`] gave it, with its touches) and hands it to the
+    /// store.
     #[allow(clippy::too_many_arguments, reason = "the pieces of one execution")]
     fn send<'a>(
         &'a self,
@@ -336,10 +340,9 @@ impl SyncService {
     ) {
         let mut changes = Vec::with_capacity(batch.views.len());
         let mut actions: HashMap<SyncItemId, Action> = HashMap::with_capacity(batch.views.len());
-        let mut touches = Vec::with_capacity(batch.views.len());
+        let touches = batch.touches;
         for view in batch.views {
             actions.insert(view.item.id, view.action);
-            touches.extend(touches_of(run, &view));
             changes.push(self.plan(run, view, &mut progress.written, &batch.targets));
         }
         let with_cursor = cursor.is_some();
@@ -382,7 +385,7 @@ impl SyncService {
         } else {
             self.ports.contacts.get_contacts(org, &wanted).await?.into_iter().map(|c| (c.id, c)).collect()
         };
-        Ok(Prefetched { views, targets })
+        Ok(Prefetched { views, targets, touches: Vec::new() })
     }
 
     /// The change for one approved item. `written` holds the contacts this execution wrote or
