@@ -97,3 +97,55 @@ async fn email_and_phone_rows_become_keys() {
         assert_eq!(found.iter().map(|c| c.id).collect::<Vec<_>>(), vec![id], "{q:?}");
     }
 }
+
+/// The same on PostgreSQL (its SQL differs: `ON CONFLICT`, casts).
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_email_and_phone_rows_become_keys() {
+    use diesel_async::{AsyncConnection, AsyncMigrationHarness, AsyncPgConnection, RunQueryDsl};
+    use diesel_migrations::MigrationHarness;
+    use rolodex_domain::ports::storage::{AccountStore, ContactQuery, ContactStore, NewContact};
+    use rolodex_domain::{ContactFields, ContactId, ContactStatus, EmailAddress, PhoneE164, Region};
+
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let Some(pg) = pg_db("postgres_email_and_phone_rows_become_keys").await else { return };
+    let store = pg_store(&pg, clock()).await;
+    let org = rolodex_domain::OrgId::new_v7();
+    store.create_org(org, "A").await.expect("org");
+    let email = EmailAddress::parse("Gone.Person@Example.com").expect("email");
+    let phone = PhoneE164::parse("(415) 555-0199", Region::default()).expect("phone");
+    let fields = ContactFields {
+        given_name: Some("Gone".into()),
+        family_name: Some("Person".into()),
+        emails: vec![email.clone()],
+        phones: vec![rolodex_domain::ContactPhone { number: phone.clone(), kind: rolodex_domain::PhoneKind::Work }],
+        ..ContactFields::default()
+    };
+    let id = ContactId::new_v7();
+    store.create_contact(org, NewContact { id, fields, status: ContactStatus::Active }, &[]).await.expect("create");
+    store.set_contact_status(org, id, 1, ContactStatus::Deleted, &[]).await.expect("delete");
+
+    let conn = AsyncPgConnection::establish(&pg.url).await.expect("connect");
+    let mut harness = AsyncMigrationHarness::new(conn);
+    harness.revert_last_migration(rolodex_store::POSTGRES_MIGRATIONS).expect("down");
+    let mut c = harness.into_inner();
+    for table in ["contact_emails", "contact_phones"] {
+        let n: Count =
+            diesel::sql_query(format!("SELECT count(*) AS n FROM {table}")).get_result(&mut c).await.expect(table);
+        assert_eq!(n.n, 1, "down refills {table}");
+    }
+    diesel::sql_query("DELETE FROM contact_keys").execute(&mut c).await.expect("clear keys");
+    drop(c);
+
+    assert_eq!(store.run_migrations().await.expect("up again").len(), 1);
+    let deleted = |q: ContactQuery| ContactQuery { status: Some(ContactStatus::Deleted), ..q };
+    let by_email = deleted(ContactQuery { email: Some(email), ..ContactQuery::default() });
+    let by_phone = deleted(ContactQuery { phone: Some(phone), ..ContactQuery::default() });
+    for q in [by_email, by_phone] {
+        let found = store.search_contacts(org, &q).await.expect("search");
+        assert_eq!(found.iter().map(|c| c.id).collect::<Vec<_>>(), vec![id], "{q:?}");
+    }
+}
