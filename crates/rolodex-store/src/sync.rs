@@ -616,6 +616,7 @@ impl Store {
                         updates.push(update);
                         core.tags = tags;
                         core.custom = custom;
+                        // Built field by field: `..old.clone()` would copy fields only to drop them.
                         Contact {
                             id,
                             org_id: old.org_id,
@@ -629,13 +630,10 @@ impl Store {
                     _ => {
                         deletes.push((id.to_string(), expected));
                         Contact {
-                            id,
-                            org_id: old.org_id,
-                            fields: old.fields.clone(),
                             status: ContactStatus::Deleted,
-                            created_at: old.created_at,
                             updated_at: now,
                             version: old.version + 1,
+                            ..old.clone()
                         }
                     }
                 };

@@ -1,5 +1,11 @@
 //! Migrations: mirrored names, and up/down/up on PostgreSQL and SQLite.
 
+use rolodex_domain::ports::storage::{AccountStore, ContactQuery, ContactStore, NewContact};
+use rolodex_domain::{
+    ContactFields, ContactId, ContactPhone, ContactStatus, EmailAddress, OrgId, PhoneE164, PhoneKind, Region,
+};
+use rolodex_store::Store;
+
 use crate::harness::{clock, pg_db, pg_store, sqlite};
 
 #[test]
@@ -40,44 +46,69 @@ fn unknown_url_schemes_are_rejected() {
     assert_eq!(rolodex_store::backend_of("postgres://u@h/db").unwrap(), "postgres");
 }
 
-/// `…030000_email_phone_rows_as_keys`: the e-mail and phone rows of a deleted contact (which had
-/// no keys) become keys, so a search among the deleted still finds it; going down refills the
-/// dropped tables from the keys.
+/// `…030000_email_phone_rows_as_keys`, on either backend: a contact with an e-mail and a phone,
+/// soft-deleted (through `set_contact_status`, which keeps only its e-mail and phone keys).
+struct Gone {
+    org: OrgId,
+    id: ContactId,
+    email: EmailAddress,
+    phone: PhoneE164,
+}
+
+impl Gone {
+    async fn create(store: &Store) -> Self {
+        let org = OrgId::new_v7();
+        store.create_org(org, "A").await.expect("org");
+        let email = EmailAddress::parse("Gone.Person@Example.com").expect("email");
+        let phone = PhoneE164::parse("(415) 555-0199", Region::default()).expect("phone");
+        let fields = ContactFields {
+            given_name: Some("Gone".into()),
+            family_name: Some("Person".into()),
+            emails: vec![email.clone()],
+            phones: vec![ContactPhone { number: phone.clone(), kind: PhoneKind::Work }],
+            ..ContactFields::default()
+        };
+        let id = ContactId::new_v7();
+        store.create_contact(org, NewContact { id, fields, status: ContactStatus::Active }, &[]).await.expect("create");
+        store.set_contact_status(org, id, 1, ContactStatus::Deleted, &[]).await.expect("delete");
+        Self { org, id, email, phone }
+    }
+
+    /// A search among the deleted finds it by its e-mail and by its phone.
+    async fn assert_found(&self, store: &Store) {
+        let deleted = |q: ContactQuery| ContactQuery { status: Some(ContactStatus::Deleted), ..q };
+        let by_email = deleted(ContactQuery { email: Some(self.email.clone()), ..ContactQuery::default() });
+        let by_phone = deleted(ContactQuery { phone: Some(self.phone.clone()), ..ContactQuery::default() });
+        for q in [by_email, by_phone] {
+            let found = store.search_contacts(self.org, &q).await.expect("search");
+            assert_eq!(found.iter().map(|c| c.id).collect::<Vec<_>>(), vec![self.id], "{q:?}");
+        }
+    }
+}
+
+#[derive(diesel::QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// Going down refills the dropped tables from the keys; going up again turns the e-mail and phone
+/// rows of a deleted contact (which had no keys before) into keys, so a search among the deleted
+/// still finds it.
 #[tokio::test(flavor = "multi_thread")]
 async fn email_and_phone_rows_become_keys() {
     use diesel::{Connection, RunQueryDsl, SqliteConnection, sql_query};
     use diesel_migrations::MigrationHarness;
-    use rolodex_domain::ports::storage::{AccountStore, ContactQuery, ContactStore, NewContact};
-    use rolodex_domain::{ContactFields, ContactId, ContactStatus, EmailAddress, PhoneE164, Region};
 
-    #[derive(diesel::QueryableByName)]
-    struct Count {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
     let count = |c: &mut SqliteConnection, sql: &str| -> i64 {
         sql_query(sql).get_result::<Count>(c).map(|r| r.n).unwrap_or_else(|e| panic!("{sql}: {e}"))
     };
-
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("m.db");
     let url = format!("sqlite://{}", path.display());
     let config = rolodex_store::StoreConfig { url, max_connections: 2, cipher: crate::harness::cipher() };
-    let store = rolodex_store::Store::connect_with_clock(config.clone(), clock()).await.expect("open");
-    let org = rolodex_domain::OrgId::new_v7();
-    store.create_org(org, "A").await.expect("org");
-    let email = EmailAddress::parse("Gone.Person@Example.com").expect("email");
-    let phone = PhoneE164::parse("(415) 555-0199", Region::default()).expect("phone");
-    let fields = ContactFields {
-        given_name: Some("Gone".into()),
-        family_name: Some("Person".into()),
-        emails: vec![email.clone()],
-        phones: vec![rolodex_domain::ContactPhone { number: phone.clone(), kind: rolodex_domain::PhoneKind::Work }],
-        ..ContactFields::default()
-    };
-    let id = ContactId::new_v7();
-    store.create_contact(org, NewContact { id, fields, status: ContactStatus::Active }, &[]).await.expect("create");
-    store.set_contact_status(org, id, 1, ContactStatus::Deleted, &[]).await.expect("delete");
+    let store = Store::connect_with_clock(config.clone(), clock()).await.expect("open");
+    let gone = Gone::create(&store).await;
     drop(store);
 
     let mut c = SqliteConnection::establish(&path.display().to_string()).expect("sqlite");
@@ -88,14 +119,8 @@ async fn email_and_phone_rows_become_keys() {
     sql_query("DELETE FROM contact_keys").execute(&mut c).expect("clear keys");
     drop(c);
 
-    let store = rolodex_store::Store::connect_with_clock(config, clock()).await.expect("up again");
-    let deleted = |q: ContactQuery| ContactQuery { status: Some(ContactStatus::Deleted), ..q };
-    let by_email = deleted(ContactQuery { email: Some(email), ..ContactQuery::default() });
-    let by_phone = deleted(ContactQuery { phone: Some(phone), ..ContactQuery::default() });
-    for q in [by_email, by_phone] {
-        let found = store.search_contacts(org, &q).await.expect("search");
-        assert_eq!(found.iter().map(|c| c.id).collect::<Vec<_>>(), vec![id], "{q:?}");
-    }
+    let store = Store::connect_with_clock(config, clock()).await.expect("up again");
+    gone.assert_found(&store).await;
 }
 
 /// The same on PostgreSQL (its SQL differs: `ON CONFLICT`, casts).
@@ -103,30 +128,10 @@ async fn email_and_phone_rows_become_keys() {
 async fn postgres_email_and_phone_rows_become_keys() {
     use diesel_async::{AsyncConnection, AsyncMigrationHarness, AsyncPgConnection, RunQueryDsl};
     use diesel_migrations::MigrationHarness;
-    use rolodex_domain::ports::storage::{AccountStore, ContactQuery, ContactStore, NewContact};
-    use rolodex_domain::{ContactFields, ContactId, ContactStatus, EmailAddress, PhoneE164, Region};
 
-    #[derive(diesel::QueryableByName)]
-    struct Count {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
     let Some(pg) = pg_db("postgres_email_and_phone_rows_become_keys").await else { return };
     let store = pg_store(&pg, clock()).await;
-    let org = rolodex_domain::OrgId::new_v7();
-    store.create_org(org, "A").await.expect("org");
-    let email = EmailAddress::parse("Gone.Person@Example.com").expect("email");
-    let phone = PhoneE164::parse("(415) 555-0199", Region::default()).expect("phone");
-    let fields = ContactFields {
-        given_name: Some("Gone".into()),
-        family_name: Some("Person".into()),
-        emails: vec![email.clone()],
-        phones: vec![rolodex_domain::ContactPhone { number: phone.clone(), kind: rolodex_domain::PhoneKind::Work }],
-        ..ContactFields::default()
-    };
-    let id = ContactId::new_v7();
-    store.create_contact(org, NewContact { id, fields, status: ContactStatus::Active }, &[]).await.expect("create");
-    store.set_contact_status(org, id, 1, ContactStatus::Deleted, &[]).await.expect("delete");
+    let gone = Gone::create(&store).await;
 
     let conn = AsyncPgConnection::establish(&pg.url).await.expect("connect");
     let mut harness = AsyncMigrationHarness::new(conn);
@@ -141,11 +146,5 @@ async fn postgres_email_and_phone_rows_become_keys() {
     drop(c);
 
     assert_eq!(store.run_migrations().await.expect("up again").len(), 1);
-    let deleted = |q: ContactQuery| ContactQuery { status: Some(ContactStatus::Deleted), ..q };
-    let by_email = deleted(ContactQuery { email: Some(email), ..ContactQuery::default() });
-    let by_phone = deleted(ContactQuery { phone: Some(phone), ..ContactQuery::default() });
-    for q in [by_email, by_phone] {
-        let found = store.search_contacts(org, &q).await.expect("search");
-        assert_eq!(found.iter().map(|c| c.id).collect::<Vec<_>>(), vec![id], "{q:?}");
-    }
+    gone.assert_found(&store).await;
 }
