@@ -123,6 +123,7 @@ diesel::table! {
         started_at -> Nullable<Timestamp>,
         completed_at -> Nullable<Timestamp>,
         deleted_count -> BigInt,
+        review_seq -> BigInt,
     }
 }
 

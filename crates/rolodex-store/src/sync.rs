@@ -54,6 +54,7 @@ struct RunRow {
     started_at: Option<PrimitiveDateTime>,
     completed_at: Option<PrimitiveDateTime>,
     deleted_count: i64,
+    review_seq: i64,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -122,6 +123,7 @@ fn run_from_row(r: RunRow) -> DbResult<SyncRun> {
             failed: u64_of(r.failed_count),
             deleted: u64_of(r.deleted_count),
         },
+        review_seq: u64_of(r.review_seq),
         filters: unjson("run filters", &r.filters)?,
         error: r.error,
         created_at: from_db(r.created_at),
@@ -798,6 +800,7 @@ impl SyncRunStore for Store {
             skipped_count: 0,
             failed_count: 0,
             deleted_count: 0,
+            review_seq: 0,
             filters: json(&run.filters).map_err(DbError::into_port)?,
             error: None,
             created_at: now,
@@ -1055,6 +1058,16 @@ impl SyncRunStore for Store {
                             .filter(sync_items::review.ne(review.as_str())),
                     )
                     .set(sync_items::review.eq(review.as_str()))
+                    .execute(c)
+                    .await
+                })?;
+            }
+            if n > 0 {
+                each!(conn, |c| {
+                    diesel::update(
+                        sync_runs::table.filter(sync_runs::org_id.eq(&org_s)).filter(sync_runs::id.eq(&run_s)),
+                    )
+                    .set(sync_runs::review_seq.eq(sync_runs::review_seq + 1))
                     .execute(c)
                     .await
                 })?;

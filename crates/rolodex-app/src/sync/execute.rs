@@ -257,7 +257,8 @@ impl SyncService {
     /// link a batch in flight writes is held back for a later batch (see [`Held::take_ready`]).
     /// At the end of a pass the last short page and the held items go the same way, each held
     /// item as soon as no batch in flight touches what it touches; the cursor commits after all
-    /// of them. Items approved behind a pass get another. Returns with nothing in flight, unless
+    /// of them. Items approved behind a pass get another (the run's
+    /// [`review_seq`](SyncRun::review_seq) moved while it ran). Returns with nothing in flight, unless
     /// it fails.
     #[allow(clippy::too_many_arguments, reason = "one call site; the pieces of one execution")]
     async fn apply_approved<'a>(
@@ -273,6 +274,8 @@ impl SyncService {
         // A listing returns at most `MAX_PAGE` items, so a batch is never larger.
         let batch_size = self.settings.apply_batch.clamp(1, MAX_PAGE);
         let mut applied_in_pass = usize::MAX;
+        // The review counter as the pass starts: read before its first listing.
+        let mut review_seq = run.review_seq;
         loop {
             let mut page = self.prefetch(org, run.id, None, batch_size, overrides).await?;
             // Done when nothing is left, or (a store that records no results) nothing moved.
@@ -322,6 +325,14 @@ impl SyncService {
                 pipe.drain(progress).await?;
             }
             applied_in_pass = progress.applied_in_pass;
+            // Another pass only if some review changed since this one started: an item approved
+            // behind it. Otherwise every approved item it listed has a result, and none other
+            // exists (a listing from the start would walk them all to find that out).
+            let seq = self.ports.runs.get_run(org, run.id).await?.review_seq;
+            if seq == review_seq {
+                return Ok(());
+            }
+            review_seq = seq;
         }
     }
 

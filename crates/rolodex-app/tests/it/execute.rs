@@ -274,3 +274,35 @@ async fn a_failed_batch_among_several_in_flight_resumes_without_duplicates() {
     let (most, breaches) = h.store.apply_overlap();
     assert!(most >= 2 && breaches.is_empty(), "{most} {breaches:?}");
 }
+
+#[tokio::test]
+async fn one_pass_applies_a_run_and_an_item_approved_behind_it_gets_another() {
+    // Nothing reviewed while execute runs: one pass, no second listing to find nothing left.
+    let h = Harness::new();
+    let settings = SyncSettings { apply_batch: 2, ..SyncSettings::default() };
+    let svc = h.service_with(settings);
+    let source = ScriptedSource::with(4, newcomers(6));
+    let run =
+        svc.preview(h.org, &source, PreviewRequest { mode: FetchMode::Incremental, ..full(&h) }).await.unwrap().run_id;
+    svc.approve_high_confidence(h.org, run).await.unwrap();
+    let report = svc.execute(h.org, run, actor()).await.unwrap();
+    assert_eq!((report.created, report.status), (6, Some(SyncStatus::Completed)));
+    assert_eq!(h.store.passes(), 1, "the run's review counter did not move: one pass");
+
+    // A person approves the first item while the pass applies its second batch: behind the pass.
+    let h = Harness::new();
+    let svc = h.service_with(settings);
+    let run =
+        svc.preview(h.org, &source, PreviewRequest { mode: FetchMode::Incremental, ..full(&h) }).await.unwrap().run_id;
+    let ids: Vec<_> =
+        svc.list_items(h.org, run, ItemQuery::default()).await.unwrap().items.iter().map(|v| v.item.id).collect();
+    assert_eq!(ids.len(), 6);
+    svc.approve(h.org, run, &ids[1..]).await.unwrap();
+    h.store.approve_during_apply_batch(2, vec![ids[0]]);
+    let report = svc.execute(h.org, run, actor()).await.unwrap();
+    assert_eq!((report.created, report.status), (6, Some(SyncStatus::Completed)), "{:?}", report.failures);
+    assert_eq!(h.store.contacts_of(h.org).len(), 6);
+    assert_eq!(h.store.passes(), 2, "one more pass for the item approved behind the first, and no third");
+    let first = svc.item(h.org, run, ids[0]).await.unwrap();
+    assert!(first.item.result.is_some(), "the late approval was applied");
+}

@@ -43,6 +43,10 @@ pub struct MemoryStore {
     /// another).
     most_in_flight: AtomicUsize,
     breaches: Mutex<Vec<String>>,
+    /// Items a person approves while the given apply call runs (before it commits).
+    approve_during: Mutex<Option<(usize, Vec<SyncItemId>)>>,
+    /// Listings of approved, unapplied items from the start of a run: one per pass of execute.
+    passes: AtomicUsize,
 }
 
 /// Takes a batch out of the in-flight list when its call ends, however it ends.
@@ -61,6 +65,24 @@ impl Drop for Landing<'_> {
     }
 }
 
+/// `review_items`: the review of the run's unapplied items among `ids`, and the run's review
+/// counter when any changed.
+fn set_review(s: &mut State, org: OrgId, run: SyncRunId, ids: &[SyncItemId], review: ReviewState) -> u64 {
+    let mut n = 0;
+    for (_, i) in s.items.iter_mut().filter(|(o, i)| *o == org && i.run_id == run && ids.contains(&i.id)) {
+        if i.result.is_none() && i.review != review {
+            i.review = review;
+            n += 1;
+        }
+    }
+    if n > 0
+        && let Some(r) = s.runs.get_mut(&(org, run))
+    {
+        r.review_seq += 1;
+    }
+    n
+}
+
 fn unexpected<E: StorageError>(msg: &str) -> E {
     E::unexpected(msg.to_owned().into())
 }
@@ -72,6 +94,8 @@ impl MemoryStore {
             clock,
             apply_calls: AtomicUsize::new(0),
             fail_apply_call: Mutex::new(None),
+            approve_during: Mutex::new(None),
+            passes: AtomicUsize::new(0),
             concurrency: AtomicUsize::new(1),
             in_flight: Mutex::new(Vec::new()),
             most_in_flight: AtomicUsize::new(0),
@@ -91,6 +115,17 @@ impl MemoryStore {
 
     /// Advises `n` batches in flight at once; each call then yields before it applies, so the
     /// caller's other batches really are in flight beside it.
+    /// A person approves `ids` while the `n`th next apply call runs.
+    pub fn approve_during_apply_batch(&self, n: usize, ids: Vec<SyncItemId>) {
+        *self.approve_during.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
+            Some((self.apply_calls.load(Ordering::SeqCst) + n, ids));
+    }
+
+    /// How many passes over the approved items execute made (listings of them from the start).
+    pub fn passes(&self) -> usize {
+        self.passes.load(Ordering::SeqCst)
+    }
+
     pub fn set_apply_concurrency(&self, n: usize) {
         self.concurrency.store(n, Ordering::SeqCst);
     }
@@ -309,6 +344,7 @@ impl SyncRunStore for MemoryStore {
             created_at: now,
             started_at: None,
             completed_at: None,
+            review_seq: 0,
         };
         let mut s = self.lock();
         if s.runs.contains_key(&(org, run.id)) {
@@ -410,6 +446,9 @@ impl SyncRunStore for MemoryStore {
         run: SyncRunId,
         filter: &ItemFilter,
     ) -> Result<Vec<SyncItem>, SyncStoreError> {
+        if filter.review == Some(ReviewState::Approved) && filter.unapplied_only && filter.after_position.is_none() {
+            self.passes.fetch_add(1, Ordering::SeqCst);
+        }
         let s = self.lock();
         Ok(s.items
             .iter()
@@ -433,15 +472,7 @@ impl SyncRunStore for MemoryStore {
         ids: &[SyncItemId],
         review: ReviewState,
     ) -> Result<u64, SyncStoreError> {
-        let mut s = self.lock();
-        let mut n = 0;
-        for (_, i) in s.items.iter_mut().filter(|(o, i)| *o == org && i.run_id == run && ids.contains(&i.id)) {
-            if i.result.is_none() && i.review != review {
-                i.review = review;
-                n += 1;
-            }
-        }
-        Ok(n)
+        Ok(set_review(&mut self.lock(), org, run, ids, review))
     }
 
     fn apply_concurrency(&self) -> usize {
@@ -455,6 +486,13 @@ impl SyncRunStore for MemoryStore {
             for _ in 0..3 {
                 tokio::task::yield_now().await;
             }
+        }
+        let approve = self.approve_during.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+        match approve {
+            Some((at, ids)) if at == call => {
+                set_review(&mut self.lock(), org, batch.run_id, &ids, ReviewState::Approved);
+            }
+            other => *self.approve_during.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = other,
         }
         if *self.fail_apply_call.lock().unwrap_or_else(std::sync::PoisonError::into_inner) == Some(call) {
             return Err(unexpected("injected crash: the batch was not committed"));

@@ -680,8 +680,12 @@ where
         .await
         .unwrap();
     assert_eq!(paged.iter().map(|i| i.position).collect::<Vec<_>>(), vec![4], "items page by position");
+    assert_eq!(store.get_run(a, run.id).await.unwrap().review_seq, 0, "no review yet");
     assert_eq!(store.review_items(a, run.id, &ids[..4], ReviewState::Approved).await.unwrap(), 4);
     assert_eq!(store.review_items(a, run.id, &ids[4..5], ReviewState::Rejected).await.unwrap(), 1);
+    assert_eq!(store.get_run(a, run.id).await.unwrap().review_seq, 2, "each review that changed items counts");
+    assert_eq!(store.review_items(a, run.id, &ids[..4], ReviewState::Approved).await.unwrap(), 0);
+    assert_eq!(store.get_run(a, run.id).await.unwrap().review_seq, 2, "a review that changed nothing does not count");
     let approved = store
         .list_items(a, run.id, &ItemFilter { review: Some(ReviewState::Approved), ..Default::default() })
         .await
@@ -827,7 +831,9 @@ where
     assert!(matches!(store.get_item(b, ids[0]).await, Err(SyncStoreError::NotFound { .. })));
     assert_eq!(store.list_runs(b, &RunFilter::default()).await.unwrap().len(), 1, "B sees only its own run");
     assert!(store.list_items(b, run.id, &ItemFilter::default()).await.unwrap().is_empty());
+    let seq = store.get_run(a, run.id).await.unwrap().review_seq;
     assert_eq!(store.review_items(b, run.id, &ids, ReviewState::Approved).await.unwrap(), 0);
+    assert_eq!(store.get_run(a, run.id).await.unwrap().review_seq, seq, "another org's review counts nowhere");
     assert!(matches!(
         store.set_run_status(b, run.id, SyncStatus::Cancelled, None).await,
         Err(SyncStoreError::NotFound { .. })

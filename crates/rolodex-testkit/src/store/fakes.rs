@@ -764,6 +764,7 @@ impl SyncRunStore for MemoryStore {
             created_at: now,
             started_at: (run.status == SyncStatus::Executing).then_some(now),
             completed_at: run.status.is_terminal().then_some(now),
+            review_seq: 0,
         };
         s.runs.insert(stored.id, (org, stored.clone()));
         Ok(stored)
@@ -901,6 +902,11 @@ impl SyncRunStore for MemoryStore {
                 i.review = review;
                 n += 1;
             }
+        }
+        if n > 0
+            && let Some((_, r)) = s.runs.get_mut(&run)
+        {
+            r.review_seq += 1;
         }
         Ok(n)
     }

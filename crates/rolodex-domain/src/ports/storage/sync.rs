@@ -108,6 +108,10 @@ pub struct SyncRun {
     pub started_at: Option<OffsetDateTime>,
     /// When it reached a terminal status.
     pub completed_at: Option<OffsetDateTime>,
+    /// How many times [`SyncRunStore::review_items`] changed items of this run: a counter that
+    /// only grows. Execute reads it around a pass over the approved items; if it did not move, no
+    /// item was approved behind the pass.
+    pub review_seq: u64,
 }
 
 /// Which runs to list; newest first.
@@ -388,7 +392,8 @@ pub trait SyncRunStore: Send + Sync + 'static {
     ) -> Result<Vec<SyncItem>, SyncStoreError>;
 
     /// Sets the review state of items of a run; returns how many changed. Items already applied
-    /// are left alone.
+    /// are left alone. When any changed, the run's [`review_seq`](SyncRun::review_seq) grows by
+    /// one in the same transaction.
     ///
     /// # Errors
     /// `Unexpected` on database failure.
