@@ -3,7 +3,7 @@
 //! (`tests/`) call [`run_async`] in process with a captured output, so they run exactly the code
 //! the binary runs.
 //!
-//! Commands: `migrate`, `import`, `runs`, `review`, `execute`, `connections`, `sync`, `jobs`, and
+//! Commands: `migrate`, `import`, `runs`, `review`, `execute`, `connections`, `sync`, `jobs`, `reindex`, and
 //! `match` (in `match_cmd.rs`). Everything but `match` works on the database given by
 //! `--database` / `ROLODEX_DATABASE_URL` (default `sqlite://rolodex.db`, created on first use) and
 //! in one organisation ([`context`]). The use cases themselves live in `rolodex-app`; this crate
@@ -13,6 +13,7 @@
 mod cmd_connections;
 mod cmd_import;
 mod cmd_jobs;
+mod cmd_reindex;
 mod cmd_runs;
 mod cmd_sync;
 pub mod context;
@@ -68,6 +69,9 @@ pub enum Command {
     Sync(cmd_sync::SyncArgs),
     /// Background jobs: list them, retry a dead one.
     Jobs(cmd_jobs::JobsArgs),
+    /// Rewrite every contact's blocking keys from its fields: after an upgrade that changes how
+    /// keys are made (the release notes say so), or as a repair. Safe to interrupt and run again.
+    Reindex(cmd_reindex::ReindexArgs),
     /// Match contacts: link an incoming file to an existing one, or find duplicates in one file.
     Match(match_cmd::MatchArgs),
 }
@@ -101,6 +105,7 @@ pub async fn run_async(cli: Cli, env: Env, out: &mut dyn Write) -> Result<()> {
         Command::Connections(args) => cmd_connections::run(&global, &env, args, out).await,
         Command::Sync(args) => cmd_sync::run(&global, &env, args, out).await,
         Command::Jobs(args) => cmd_jobs::run(&global, &env, args, out).await,
+        Command::Reindex(args) => cmd_reindex::run(&global, &env, args, out).await,
         Command::Match(args) => match_cmd::run(&args),
     }
 }

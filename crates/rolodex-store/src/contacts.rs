@@ -221,7 +221,7 @@ fn keys_of(c: &Contact) -> Vec<KeyRow> {
 /// postcode or birthday) costs nothing more, and for the others only the keys that went are
 /// deleted and only the new ones inserted (a name edit or an added e-mail touches a few rows, not
 /// all of them). Rows an older key algorithm wrote are not looked for: a change to the algorithm
-/// needs a re-index of every contact.
+/// needs a re-index of every contact ([`Store::reindex_contacts`]).
 pub(crate) async fn refresh_children(conn: &mut Conn<'_>, list: &[(&Contact, &Contact)]) -> DbResult<()> {
     let (mut added, mut gone) = (Vec::new(), Vec::new());
     for (before, after) in list {
@@ -325,6 +325,82 @@ async fn insert_keys(conn: &mut Conn<'_>, mut keys: Vec<KeyRow>, existing_ok: bo
             .values(chunk))?;
     }
     Ok(())
+}
+
+/// What [`Store::reindex_contacts`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReindexReport {
+    /// Contacts whose index rows were rewritten (every contact of the organisation, any status).
+    pub contacts: u64,
+    /// Index rows (blocking keys) they have now.
+    pub keys: u64,
+}
+
+impl Store {
+    /// Rewrites the index rows (blocking keys) of every contact of `org` from its fields and
+    /// status. Writes keep those rows up to date by computing each contact's keys before and
+    /// after a change, never by reading the stored ones, so rows an older key algorithm wrote (or
+    /// that drifted by hand) stay until this runs: after an upgrade that changes the keys, and as
+    /// a repair. Works through the contacts in id order, `page` at a time (at least 1), one
+    /// transaction per page with the page's contacts locked against concurrent writers; calls
+    /// `progress` with the number done after each page. Safe to interrupt and run again.
+    ///
+    /// # Errors
+    /// `Unexpected` on database failure (the pages before the failing one stay rewritten).
+    pub async fn reindex_contacts(
+        &self,
+        org: OrgId,
+        page: usize,
+        mut progress: impl FnMut(u64) + Send,
+    ) -> Result<ReindexReport, ContactStoreError> {
+        let org_s = org.to_string();
+        let limit = i64::try_from(page.max(1)).unwrap_or(i64::MAX);
+        let mut report = ReindexReport::default();
+        let mut after = String::new();
+        loop {
+            let (done, keys, last) = tx!(self, |conn| {
+                let rows: Vec<ContactRow> = match conn {
+                    Conn::Pg(c) => {
+                        contacts::table
+                            .filter(contacts::org_id.eq(&org_s))
+                            .filter(contacts::id.gt(&after))
+                            .order(contacts::id.asc())
+                            .limit(limit)
+                            .select(ContactRow::as_select())
+                            .for_update()
+                            .load(&mut **c)
+                            .await?
+                    }
+                    // One writer at a time: the transaction already excludes other writers.
+                    Conn::Sqlite(c) => {
+                        contacts::table
+                            .filter(contacts::org_id.eq(&org_s))
+                            .filter(contacts::id.gt(&after))
+                            .order(contacts::id.asc())
+                            .limit(limit)
+                            .select(ContactRow::as_select())
+                            .load(&mut **c)
+                            .await?
+                    }
+                };
+                let last = rows.last().map(|r| r.id.clone());
+                let list = rows.into_iter().map(from_row).collect::<DbResult<Vec<_>>>()?;
+                let keys: usize = list.iter().map(|c| keys_of(c).len()).sum();
+                replace_children(conn, &list.iter().collect::<Vec<_>>()).await?;
+                Ok((list.len(), keys, last))
+            })
+            .map_err(DbError::into_port)?;
+            report.contacts += done as u64;
+            report.keys += keys as u64;
+            let Some(last) = last else { break };
+            progress(report.contacts);
+            if done < page.max(1) {
+                break;
+            }
+            after = last;
+        }
+        Ok(report)
+    }
 }
 
 /// Loads contacts of `org` by id (any status), keyed by id.

@@ -28,6 +28,7 @@ use rolodex_domain::ports::{Clock, SystemClock};
 use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
 
 use crate::backend::{Backend, SqliteConn};
+pub use crate::contacts::ReindexReport;
 pub use crate::crypto::{InvalidKey, TokenCipher};
 
 /// PostgreSQL migrations (`migrations/postgres`).

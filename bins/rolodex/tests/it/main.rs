@@ -83,3 +83,21 @@ fn errors_exit_non_zero_with_a_message() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("ROLODEX_TOKEN_KEY"), "{}", text(&out.stderr));
 }
+
+#[test]
+fn reindex_rewrites_the_keys_of_every_contact() {
+    let dir = tempfile::tempdir().expect("dir");
+    let csv = write_csv(dir.path());
+    assert!(rolodex(dir.path(), &["import", &csv, "--yes"]).status.success());
+    let out = rolodex(dir.path(), &["reindex", "--batch", "1"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let said = text(&out.stdout);
+    assert!(said.starts_with("reindexed 2 contact(s): "), "{said}");
+    let rows: u64 =
+        said.trim().rsplit(": ").next().and_then(|s| s.split(' ').next()).and_then(|n| n.parse().ok()).expect(&said);
+    assert!(rows >= 4, "each contact has at least its e-mail and phone keys: {said}");
+    let again = rolodex(dir.path(), &["reindex"]);
+    assert_eq!(text(&again.stdout), said, "the same rows again");
+    let bad = rolodex(dir.path(), &["reindex", "--batch", "0"]);
+    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad.stderr));
+}

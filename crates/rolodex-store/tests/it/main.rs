@@ -7,3 +7,4 @@ mod contracts;
 mod harness;
 mod migrations;
 mod postgres;
+mod reindex;
