@@ -11,7 +11,7 @@
 //! Selection, for quick iterations: `BENCH_BACKEND` = `sqlite`, `postgres` or `all` (default) and
 //! `BENCH_PARTS` = a comma list of `apply`, `loop`, `jobs` (default all three). Batches:
 //! `BENCH_BATCH` items each (default 5000), `BENCH_STREAMS` in flight at once (default: the store's
-//! `apply_concurrency`, 4 on PostgreSQL with this pool, 1 on SQLite; when more than 1, a run with
+//! `apply_concurrency`, 3 on PostgreSQL with this pool, 1 on SQLite; when more than 1, a run with
 //! one at a time follows). For experiments, `BENCH_SETUP_SQL` is run on the PostgreSQL bench
 //! database after the migrations.
 #![allow(clippy::unwrap_used, clippy::print_stdout, reason = "a benchmark binary: fail loudly, print figures")]

@@ -1090,13 +1090,15 @@ impl SyncRunStore for Store {
         }
     }
 
-    /// PostgreSQL: half the pool, at most 4 (the rest serves the reads that go on meanwhile).
+    /// PostgreSQL: half the pool, at most 3 (the rest serves the reads that go on meanwhile).
     /// Batches side by side use the server's other cores, and one batch's client work overlaps
-    /// another's statements: 4 at a time applied about twice as many contacts a second as one on
-    /// a 2-core machine (docs/benchmarks.md). SQLite has a single writer: 1.
+    /// another's statements: several at a time applied about twice as many contacts a second as
+    /// one on a 2-core machine, and 3 did about 9 % less work per item than 4 there (less
+    /// contention; docs/benchmarks.md, round seven). A bigger server can take more:
+    /// `SyncSettings::apply_concurrency`. SQLite has a single writer: 1.
     fn apply_concurrency(&self) -> usize {
         match &*self.backend {
-            Backend::Pg(pool) => (pool.status().max_size / 2).clamp(1, 4),
+            Backend::Pg(pool) => (pool.status().max_size / 2).clamp(1, 3),
             Backend::Sqlite { .. } => 1,
         }
     }

@@ -107,7 +107,7 @@ pub struct SyncSettings {
     /// Batches execute keeps in flight at once, each its own transaction. `None` (the default)
     /// takes the store's advice
     /// ([`SyncRunStore::apply_concurrency`](rolodex_domain::ports::storage::SyncRunStore::apply_concurrency):
-    /// up to 4 on PostgreSQL, 1 on SQLite); `Some(1)` applies one batch at a time.
+    /// up to 3 on PostgreSQL, 1 on SQLite); `Some(1)` applies one batch at a time.
     pub apply_concurrency: Option<usize>,
     /// How an `update` merges the incoming contact (the provider is the source of truth).
     pub update_policy: MergePolicy,
