@@ -361,11 +361,7 @@ impl Store {
             let (done, keys, last) = tx!(self, |conn| {
                 let rows: Vec<ContactRow> = match conn {
                     Conn::Pg(c) => {
-                        contacts::table
-                            .filter(contacts::org_id.eq(&org_s))
-                            .filter(contacts::id.gt(&after))
-                            .order(contacts::id.asc())
-                            .limit(limit)
+                        page_after(&org_s, &after, limit)
                             .select(ContactRow::as_select())
                             .for_update()
                             .load(&mut **c)
@@ -373,14 +369,7 @@ impl Store {
                     }
                     // One writer at a time: the transaction already excludes other writers.
                     Conn::Sqlite(c) => {
-                        contacts::table
-                            .filter(contacts::org_id.eq(&org_s))
-                            .filter(contacts::id.gt(&after))
-                            .order(contacts::id.asc())
-                            .limit(limit)
-                            .select(ContactRow::as_select())
-                            .load(&mut **c)
-                            .await?
+                        page_after(&org_s, &after, limit).select(ContactRow::as_select()).load(&mut **c).await?
                     }
                 };
                 let last = rows.last().map(|r| r.id.clone());
@@ -401,6 +390,16 @@ impl Store {
         }
         Ok(report)
     }
+}
+
+/// Up to `limit` contacts of `org` with ids after `after`, in id order (select the row at the call).
+#[diesel::dsl::auto_type(no_type_alias)]
+fn page_after<'a>(org: &'a str, after: &'a str, limit: i64) -> _ {
+    contacts::table
+        .filter(contacts::org_id.eq(org))
+        .filter(contacts::id.gt(after))
+        .order(contacts::id.asc())
+        .limit(limit)
 }
 
 /// Loads contacts of `org` by id (any status), keyed by id.
