@@ -179,13 +179,15 @@ pub(crate) async fn insert_contacts(conn: &mut Conn<'_>, list: &[&Contact]) -> D
         insert_batch!(conn, rows, PARAMS_PER_STATEMENT / 11, |chunk| diesel::insert_into(contacts::table)
             .values(chunk))?;
     }
-    insert_children(conn, list).await
+    insert_children(conn, list).await?;
+    Ok(())
 }
 
-/// Deletes and rewrites the index rows of `list` (after an update or status change).
-pub(crate) async fn replace_children(conn: &mut Conn<'_>, list: &[&Contact]) -> DbResult<()> {
+/// Deletes and rewrites the index rows of `list` (after an update or status change); returns how
+/// many rows they have now.
+pub(crate) async fn replace_children(conn: &mut Conn<'_>, list: &[&Contact]) -> DbResult<usize> {
     if list.is_empty() {
-        return Ok(());
+        return Ok(0);
     }
     let ids: Vec<String> = list.iter().map(|c| c.id.to_string()).collect();
     delete_children(conn, &ids).await?;
@@ -290,8 +292,12 @@ async fn delete_children(conn: &mut Conn<'_>, ids: &[String]) -> DbResult<()> {
     Ok(())
 }
 
-async fn insert_children(conn: &mut Conn<'_>, list: &[&Contact]) -> DbResult<()> {
-    insert_keys(conn, list.iter().flat_map(|c| keys_of(c)).collect(), false).await
+/// Inserts the index rows of `list` (contacts that have none); returns how many.
+async fn insert_children(conn: &mut Conn<'_>, list: &[&Contact]) -> DbResult<usize> {
+    let keys: Vec<KeyRow> = list.iter().flat_map(|c| keys_of(c)).collect();
+    let n = keys.len();
+    insert_keys(conn, keys, false).await?;
+    Ok(n)
 }
 
 /// Inserts key rows; with `existing_ok` a row that is there already is left as it is (new
@@ -353,8 +359,8 @@ impl Store {
         page: usize,
         mut progress: impl FnMut(u64) + Send,
     ) -> Result<ReindexReport, ContactStoreError> {
-        let org_s = org.to_string();
-        let limit = i64::try_from(page.max(1)).unwrap_or(i64::MAX);
+        let (org_s, page) = (org.to_string(), page.max(1));
+        let limit = i64::try_from(page).unwrap_or(i64::MAX);
         let mut report = ReindexReport::default();
         let mut after = String::new();
         loop {
@@ -374,8 +380,7 @@ impl Store {
                 };
                 let last = rows.last().map(|r| r.id.clone());
                 let list = rows.into_iter().map(from_row).collect::<DbResult<Vec<_>>>()?;
-                let keys: usize = list.iter().map(|c| keys_of(c).len()).sum();
-                replace_children(conn, &list.iter().collect::<Vec<_>>()).await?;
+                let keys = replace_children(conn, &list.iter().collect::<Vec<_>>()).await?;
                 Ok((list.len(), keys, last))
             })
             .map_err(DbError::into_port)?;
@@ -383,7 +388,7 @@ impl Store {
             report.keys += keys as u64;
             let Some(last) = last else { break };
             progress(report.contacts);
-            if done < page.max(1) {
+            if done < page {
                 break;
             }
             after = last;

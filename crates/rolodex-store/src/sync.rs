@@ -170,16 +170,14 @@ fn receipt_from_row(r: ReceiptRow) -> DbResult<WebhookReceipt> {
     })
 }
 
+/// The run `id` of `org` (to read or update).
+#[diesel::dsl::auto_type(no_type_alias)]
+fn run_in_org<'a>(org: &'a str, id: &'a str) -> _ {
+    sync_runs::table.filter(sync_runs::org_id.eq(org)).filter(sync_runs::id.eq(id))
+}
+
 async fn load_run(conn: &mut Conn<'_>, org: &str, id: &str) -> DbResult<Option<RunRow>> {
-    Ok(each!(conn, |c| {
-        sync_runs::table
-            .filter(sync_runs::org_id.eq(org))
-            .filter(sync_runs::id.eq(id))
-            .select(RunRow::as_select())
-            .first(c)
-            .await
-            .optional()
-    })?)
+    Ok(each!(conn, |c| run_in_org(org, id).select(RunRow::as_select()).first(c).await.optional())?)
 }
 
 /// The ids of `ids` that are connections of `org`.
@@ -764,7 +762,7 @@ impl Store {
         write_results(conn, &run_s, results, now_db).await?;
         let counts = report.counts;
         each!(conn, |c| {
-            diesel::update(sync_runs::table.filter(sync_runs::org_id.eq(&org_s)).filter(sync_runs::id.eq(&run_s)))
+            diesel::update(run_in_org(&org_s, &run_s))
                 .set((
                     sync_runs::created_count.eq(sync_runs::created_count + i64_of(counts.created)),
                     sync_runs::updated_count.eq(sync_runs::updated_count + i64_of(counts.updated)),
@@ -887,7 +885,7 @@ impl SyncRunStore for Store {
             }
             let r2 = r.clone();
             each!(conn, |c| {
-                diesel::update(sync_runs::table.filter(sync_runs::org_id.eq(&org_s)).filter(sync_runs::id.eq(&id_s)))
+                diesel::update(run_in_org(&org_s, &id_s))
                     .set((
                         sync_runs::status.eq(&r2.status),
                         sync_runs::started_at.eq(r2.started_at),
@@ -1064,12 +1062,10 @@ impl SyncRunStore for Store {
             }
             if n > 0 {
                 each!(conn, |c| {
-                    diesel::update(
-                        sync_runs::table.filter(sync_runs::org_id.eq(&org_s)).filter(sync_runs::id.eq(&run_s)),
-                    )
-                    .set(sync_runs::review_seq.eq(sync_runs::review_seq + 1))
-                    .execute(c)
-                    .await
+                    diesel::update(run_in_org(&org_s, &run_s))
+                        .set(sync_runs::review_seq.eq(sync_runs::review_seq + 1))
+                        .execute(c)
+                        .await
                 })?;
             }
             Ok(n)

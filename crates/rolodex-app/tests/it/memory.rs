@@ -487,13 +487,13 @@ impl SyncRunStore for MemoryStore {
                 tokio::task::yield_now().await;
             }
         }
-        let approve = self.approve_during.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
-        match approve {
-            Some((at, ids)) if at == call => {
-                set_review(&mut self.lock(), org, batch.run_id, &ids, ReviewState::Approved);
-            }
-            other => *self.approve_during.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = other,
+        let mut approve = self.approve_during.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if approve.as_ref().is_some_and(|(at, _)| *at == call)
+            && let Some((_, ids)) = approve.take()
+        {
+            set_review(&mut self.lock(), org, batch.run_id, &ids, ReviewState::Approved);
         }
+        drop(approve);
         if *self.fail_apply_call.lock().unwrap_or_else(std::sync::PoisonError::into_inner) == Some(call) {
             return Err(unexpected("injected crash: the batch was not committed"));
         }
