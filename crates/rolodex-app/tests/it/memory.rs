@@ -113,8 +113,6 @@ impl MemoryStore {
             Some(self.apply_calls.load(Ordering::SeqCst) + n);
     }
 
-    /// Advises `n` batches in flight at once; each call then yields before it applies, so the
-    /// caller's other batches really are in flight beside it.
     /// A person approves `ids` while the `n`th next apply call runs.
     pub fn approve_during_apply_batch(&self, n: usize, ids: Vec<SyncItemId>) {
         *self.approve_during.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
@@ -126,6 +124,8 @@ impl MemoryStore {
         self.passes.load(Ordering::SeqCst)
     }
 
+    /// Advises `n` batches in flight at once; each call then yields before it applies, so the
+    /// caller's other batches really are in flight beside it.
     pub fn set_apply_concurrency(&self, n: usize) {
         self.concurrency.store(n, Ordering::SeqCst);
     }

@@ -71,3 +71,10 @@ pub async fn pg_store(db: &PgDb, clock: Arc<dyn Clock>) -> Store {
         .await
         .expect("postgres store")
 }
+
+/// One `count(*) AS n` row of a raw SQL query.
+#[derive(diesel::QueryableByName)]
+pub struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub n: i64,
+}

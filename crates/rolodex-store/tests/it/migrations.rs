@@ -6,7 +6,7 @@ use rolodex_domain::{
 };
 use rolodex_store::Store;
 
-use crate::harness::{clock, pg_db, pg_store, sqlite};
+use crate::harness::{Count, clock, pg_db, pg_store, sqlite};
 
 #[test]
 fn postgres_and_sqlite_have_the_same_change_names() {
@@ -84,12 +84,6 @@ impl Gone {
             assert_eq!(found.iter().map(|c| c.id).collect::<Vec<_>>(), vec![self.id], "{q:?}");
         }
     }
-}
-
-#[derive(diesel::QueryableByName)]
-struct Count {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    n: i64,
 }
 
 /// Reverts the newest migrations until `…030000_email_phone_rows_as_keys` is down (later ones go

@@ -4,8 +4,9 @@
 use rolodex_domain::ports::storage::{AccountStore, ContactQuery, ContactStore, NewContact};
 use rolodex_domain::{ContactFields, ContactId, ContactStatus, EmailAddress, OrgId};
 use rolodex_store::{ReindexReport, Store};
+use rolodex_testkit::store::contract::person;
 
-use crate::harness::{cipher, clock, pg_db, pg_store};
+use crate::harness::{Count, cipher, clock, pg_db, pg_store};
 
 /// Two organisations; in the first, three contacts (one deleted).
 struct Drift {
@@ -15,15 +16,6 @@ struct Drift {
     ben: ContactId,
     gone: ContactId,
     other_contact: ContactId,
-}
-
-fn person(given: &str, email: &str) -> ContactFields {
-    ContactFields {
-        given_name: Some(given.into()),
-        family_name: Some("Drift".into()),
-        emails: vec![EmailAddress::parse(email).expect("email")],
-        ..ContactFields::default()
-    }
 }
 
 impl Drift {
@@ -39,11 +31,11 @@ impl Drift {
                 .expect("add");
             id
         };
-        let ann = add(org, person("Ann", "ann@drift.io")).await;
-        let ben = add(org, person("Ben", "ben@drift.io")).await;
-        let gone = add(org, person("Gus", "gus@drift.io")).await;
+        let ann = add(org, person("Ann", "Drift", Some("ann@drift.io"), None)).await;
+        let ben = add(org, person("Ben", "Drift", Some("ben@drift.io"), None)).await;
+        let gone = add(org, person("Gus", "Drift", Some("gus@drift.io"), None)).await;
         store.set_contact_status(org, gone, 1, ContactStatus::Deleted, &[]).await.expect("delete");
-        let other_contact = add(other, person("Oda", "oda@drift.io")).await;
+        let other_contact = add(other, person("Oda", "Drift", Some("oda@drift.io"), None)).await;
         Self { org, other, ann, ben, gone, other_contact }
     }
 
@@ -96,12 +88,6 @@ impl Drift {
         let empty = store.reindex_contacts(OrgId::new_v7(), 100, |_| {}).await.expect("no contacts");
         assert_eq!(empty, ReindexReport::default());
     }
-}
-
-#[derive(diesel::QueryableByName)]
-struct Count {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    n: i64,
 }
 
 #[tokio::test(flavor = "multi_thread")]
