@@ -1046,12 +1046,28 @@ impl SyncRunStore for Store {
         let n = tx!(self, |conn| {
             let mut n = 0usize;
             for chunk in ids.chunks(PARAMS_PER_STATEMENT) {
+                // The run's items among `chunk`, looked up by primary key and checked here, and
+                // then updated by primary key alone: with `org_id` and `run_id` in the UPDATE's
+                // WHERE clause PostgreSQL walks the run's (org, run, …) index and tests every item
+                // of the run against the id array, so approving a large run chunk by chunk read
+                // the whole run once per chunk (docs/benchmarks.md, round eight). An item never
+                // changes run, so the check holds for the update in the same transaction.
+                let found: Vec<(String, String, String)> = each!(conn, |c| {
+                    sync_items::table
+                        .filter(sync_items::id.eq_any(chunk))
+                        .select((sync_items::id, sync_items::org_id, sync_items::run_id))
+                        .load(c)
+                        .await
+                })?;
+                let mine: Vec<String> =
+                    found.into_iter().filter(|(_, o, r)| *o == org_s && *r == run_s).map(|(id, _, _)| id).collect();
+                if mine.is_empty() {
+                    continue;
+                }
                 n += each!(conn, |c| {
                     diesel::update(
                         sync_items::table
-                            .filter(sync_items::org_id.eq(&org_s))
-                            .filter(sync_items::run_id.eq(&run_s))
-                            .filter(sync_items::id.eq_any(chunk))
+                            .filter(sync_items::id.eq_any(&mine))
                             .filter(unapplied())
                             .filter(sync_items::review.ne(review.as_str())),
                     )
@@ -1071,6 +1087,30 @@ impl SyncRunStore for Store {
             Ok(n)
         })
         .map_err(DbError::into_port)?;
+        if n > 0 && matches!(&*self.backend, Backend::Pg(_)) {
+            // PostgreSQL keeps the replaced row versions until something prunes them, and
+            // `review` is indexed, so each changed item left a dead version behind its primary
+            // key. Reading the items back by that key now, while their pages are still cached,
+            // prunes those pages and marks the dead index entries, instead of leaving that to the
+            // first reader after: execute, which would read each page into the buffer cache again
+            // and log it whole (docs/benchmarks.md, round eight). Best effort: the review has
+            // committed, so a failure here is only logged.
+            let tidied: DbResult<()> = read!(self, |conn| {
+                for chunk in ids.chunks(PARAMS_PER_STATEMENT) {
+                    each!(conn, |c| {
+                        sync_items::table
+                            .filter(sync_items::id.eq_any(chunk))
+                            .select(sync_items::id)
+                            .load::<String>(c)
+                            .await
+                    })?;
+                }
+                Ok(())
+            });
+            if let Err(e) = tidied {
+                tracing::warn!(error = %e, "reading reviewed sync items back failed");
+            }
+        }
         Ok(n as u64)
     }
 

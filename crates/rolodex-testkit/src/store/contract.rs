@@ -681,6 +681,13 @@ where
         .unwrap();
     assert_eq!(paged.iter().map(|i| i.position).collect::<Vec<_>>(), vec![4], "items page by position");
     assert_eq!(store.get_run(a, run.id).await.unwrap().review_seq, 0, "no review yet");
+    assert_eq!(
+        store.review_items(a, older.id, &ids, ReviewState::Approved).await.unwrap(),
+        0,
+        "items are reviewed only through their own run"
+    );
+    let pending = ItemFilter { review: Some(ReviewState::Pending), ..Default::default() };
+    assert_eq!(store.list_items(a, run.id, &pending).await.unwrap().len(), 6, "all still pending");
     assert_eq!(store.review_items(a, run.id, &ids[..4], ReviewState::Approved).await.unwrap(), 4);
     assert_eq!(store.review_items(a, run.id, &ids[4..5], ReviewState::Rejected).await.unwrap(), 1);
     assert_eq!(store.get_run(a, run.id).await.unwrap().review_seq, 2, "each review that changed items counts");
