@@ -446,6 +446,31 @@ fn unapplied() -> _ {
     ))
 }
 
+/// Which of `ids` are items of run `run` of `org`, each with whether it is applied (has a
+/// result). Looked up by primary key only, then checked here: with `org_id` and `run_id` in the
+/// WHERE clause PostgreSQL picks the (org, run, …) index and tests every item of the run against
+/// the whole id array (a read of the whole run per statement). The result row, if any, comes
+/// along (one round trip per chunk).
+async fn items_in_run(conn: &mut Conn<'_>, org: &str, run: &str, ids: &[String]) -> DbResult<HashMap<String, bool>> {
+    let mut out = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(PARAMS_PER_STATEMENT) {
+        let rows: Vec<(String, String, String, Option<String>)> = each!(conn, |c| {
+            sync_items::table
+                .left_join(sync_item_results::table.on(sync_item_results::item_id.eq(sync_items::id)))
+                .filter(sync_items::id.eq_any(chunk))
+                .select((sync_items::id, sync_items::org_id, sync_items::run_id, sync_item_results::item_id.nullable()))
+                .load(c)
+                .await
+        })?;
+        out.extend(
+            rows.into_iter()
+                .filter(|(_, o, r, _)| o == org && r == run)
+                .map(|(id, _, _, result)| (id, result.is_some())),
+        );
+    }
+    Ok(out)
+}
+
 /// The results of those of `ids` that have one.
 async fn results_of(conn: &mut Conn<'_>, ids: &[String]) -> DbResult<HashMap<String, ResultRow>> {
     let mut out = HashMap::new();
@@ -477,31 +502,7 @@ impl Store {
         }
         // Which items are in the run, and which are applied already.
         let item_ids: Vec<String> = batch.changes.iter().map(|c| c.item_id.to_string()).collect();
-        let mut applied: HashMap<String, bool> = HashMap::with_capacity(item_ids.len());
-        for chunk in item_ids.chunks(PARAMS_PER_STATEMENT) {
-            // Looked up by primary key only, then checked here: with `org_id` and `run_id` in the
-            // WHERE clause PostgreSQL picks the (org, run, …) index and tests every item of the
-            // run against the whole id array (quadratic in the run's size). The result row, if
-            // any, comes along (one round trip).
-            let rows: Vec<(String, String, String, Option<String>)> = each!(conn, |c| {
-                sync_items::table
-                    .left_join(sync_item_results::table.on(sync_item_results::item_id.eq(sync_items::id)))
-                    .filter(sync_items::id.eq_any(chunk))
-                    .select((
-                        sync_items::id,
-                        sync_items::org_id,
-                        sync_items::run_id,
-                        sync_item_results::item_id.nullable(),
-                    ))
-                    .load(c)
-                    .await
-            })?;
-            applied.extend(
-                rows.into_iter()
-                    .filter(|(_, o, r, _)| *o == org_s && *r == run_s)
-                    .map(|(id, _, _, result)| (id, result.is_some())),
-            );
-        }
+        let applied = items_in_run(conn, &org_s, &run_s, &item_ids).await?;
         if let Some(missing) = item_ids.iter().find(|id| !applied.contains_key(*id)) {
             return Err(DbError::Invalid(format!("sync item `{missing}` is not in run `{run_s}`")));
         }
@@ -1046,21 +1047,14 @@ impl SyncRunStore for Store {
         let n = tx!(self, |conn| {
             let mut n = 0usize;
             for chunk in ids.chunks(PARAMS_PER_STATEMENT) {
-                // The run's items among `chunk`, looked up by primary key and checked here, and
-                // then updated by primary key alone: with `org_id` and `run_id` in the UPDATE's
-                // WHERE clause PostgreSQL walks the run's (org, run, …) index and tests every item
-                // of the run against the id array, so approving a large run chunk by chunk read
-                // the whole run once per chunk (docs/benchmarks.md, round eight). An item never
-                // changes run, so the check holds for the update in the same transaction.
-                let found: Vec<(String, String, String)> = each!(conn, |c| {
-                    sync_items::table
-                        .filter(sync_items::id.eq_any(chunk))
-                        .select((sync_items::id, sync_items::org_id, sync_items::run_id))
-                        .load(c)
-                        .await
-                })?;
-                let mine: Vec<String> =
-                    found.into_iter().filter(|(_, o, r)| *o == org_s && *r == run_s).map(|(id, _, _)| id).collect();
+                // The run's unapplied items among `chunk` (see `items_in_run`), then updated by
+                // primary key alone: with `org_id` and `run_id` in the UPDATE's WHERE clause,
+                // approving a large run chunk by chunk read the whole run once per chunk
+                // (docs/benchmarks.md, round eight). An item never changes run, so the check
+                // holds for the update in the same transaction; the update still skips an item
+                // applied since.
+                let found = items_in_run(conn, &org_s, &run_s, chunk).await?;
+                let mine: Vec<String> = found.into_iter().filter(|(_, applied)| !applied).map(|(id, _)| id).collect();
                 if mine.is_empty() {
                     continue;
                 }
