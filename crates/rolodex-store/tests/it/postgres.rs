@@ -122,6 +122,46 @@ async fn matching_lookups_use_their_indexes() {
         let p = plan(&mut c, &sql).await;
         assert!(p.contains("Index") && p.contains(index), "{what} must use {index}:\n{p}");
     }
+    // A run's review overrides (`list_audit` by run and entity type, newest first): read in index
+    // order, not every entry of the run read and sorted.
+    let p = plan(
+        &mut c,
+        &format!(
+            "SELECT * FROM audit_log WHERE org_id = {org} AND entity_type = 'sync_item' AND run_id = 'r' \
+             ORDER BY at DESC, id DESC LIMIT 1000"
+        ),
+    )
+    .await;
+    assert!(p.contains("audit_log_org_run") && !p.contains("Sort"), "a run's overrides are read in index order:\n{p}");
+}
+
+#[derive(diesel::QueryableByName)]
+struct NamedColumn {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    name: String,
+}
+
+/// Identifiers, keys and enumerations in the indexes of the tables a sync writes compare byte by
+/// byte: under the database's locale collation every B-tree comparison of them is a `strcoll()`.
+#[tokio::test(flavor = "multi_thread")]
+async fn indexed_identifier_columns_collate_bytewise() {
+    let Some(pg) = pg_db("collation").await else { return };
+    let _store = pg_store(&pg, clock()).await;
+    let mut c = AsyncPgConnection::establish(&pg.url).await.unwrap();
+    let locale: Vec<NamedColumn> = diesel::sql_query(
+        "SELECT DISTINCT t.relname || '.' || a.attname AS name \
+         FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid \
+         JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = ANY (i.indkey) \
+         WHERE t.relname IN ('contacts', 'contact_keys', 'provider_links', 'sync_runs', 'sync_items', \
+           'sync_item_results', 'audit_log', 'jobs') \
+           AND a.atttypid = 'text'::regtype AND a.attcollation <> '\"C\"'::regcollation \
+         ORDER BY 1",
+    )
+    .load(&mut c)
+    .await
+    .unwrap();
+    let locale: Vec<String> = locale.into_iter().map(|n| n.name).collect();
+    assert!(locale.is_empty(), "indexed text columns with a locale collation: {locale:?}");
 }
 
 /// An update whose new keys include a row that is already stored (one an older key algorithm or
