@@ -579,9 +579,9 @@ impl Store {
         let rounds = per_contact.values().copied().max().unwrap_or(0);
         // Per change index: the contact before and after a successful write.
         let mut writes: HashMap<usize, (Contact, Contact)> = HashMap::new();
-        // Per contact: the change index of its first successful update and of its last successful
-        // write (an updated contact's index rows go from the "before" of the one to the "after"
-        // of the other; a contact only deleted keeps its rows).
+        // Per contact: the change index of its first and of its last successful write (its index
+        // rows go from the "before" of the one to the "after" of the other: a soft delete drops
+        // the name keys and keeps the e-mail and phone ones, as `set_contact_status` does).
         let mut first_write: HashMap<ContactId, usize> = HashMap::new();
         let mut last_write: HashMap<ContactId, usize> = HashMap::new();
         for round in 0..rounds {
@@ -645,9 +645,7 @@ impl Store {
             for (i, old, new) in planned {
                 let id = new.id;
                 if done.contains(&id.to_string()) {
-                    if matches!(changes[i].op, ApplyOp::Update { .. }) {
-                        first_write.entry(id).or_insert(i);
-                    }
+                    first_write.entry(id).or_insert(i);
                     last_write.insert(id, i);
                     if round + 1 < per_contact.get(&id).copied().unwrap_or(0) {
                         current.insert(id, new.clone());
@@ -658,7 +656,7 @@ impl Store {
                 }
             }
         }
-        // Index rows follow the fields of each updated contact as the batch left it.
+        // Index rows follow the fields and status of each written contact as the batch left it.
         let refresh: Vec<(&Contact, &Contact)> = first_write
             .iter()
             .filter_map(|(id, first)| {
