@@ -1042,6 +1042,31 @@ impl LinkStore for Store {
         rows.into_iter().map(from_link_row).collect::<DbResult<Vec<_>>>().map_err(DbError::into_port)
     }
 
+    async fn links_of_many(&self, org: OrgId, contacts: &[ContactId]) -> Result<Vec<ProviderLink>, ContactStoreError> {
+        if contacts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let org = org.to_string();
+        let ids: Vec<String> = contacts.iter().map(ToString::to_string).collect();
+        let rows: Vec<LinkRow> = read!(self, |conn| {
+            let mut rows = Vec::new();
+            for chunk in ids.chunks(PARAMS_PER_STATEMENT) {
+                let part: Vec<LinkRow> = each!(conn, |c| {
+                    provider_links::table
+                        .filter(provider_links::org_id.eq(&org))
+                        .filter(provider_links::contact_id.eq_any(chunk))
+                        .select(LinkRow::as_select())
+                        .load(c)
+                        .await
+                })?;
+                rows.extend(part);
+            }
+            Ok(rows)
+        })
+        .map_err(DbError::into_port)?;
+        rows.into_iter().map(from_link_row).collect::<DbResult<Vec<_>>>().map_err(DbError::into_port)
+    }
+
     async fn delete_link(
         &self,
         org: OrgId,

@@ -419,6 +419,11 @@ impl SyncService {
             } else {
                 self.ports.contacts.get_contacts(org, &ids).await?.into_iter().map(|c| (c.id, c)).collect()
             };
+            // Every link of those contacts (of any connection), in one call.
+            let mut linked: HashMap<ContactId, Vec<ProviderLink>> = HashMap::new();
+            for l in self.ports.links.links_of_many(org, &ids).await? {
+                linked.entry(l.contact_id).or_default().push(l);
+            }
             for external_id in chunk {
                 let Some(link) = links.get(external_id) else { continue };
                 let Some(contact) = contacts.get(&link.contact_id).filter(|c| c.status != ContactStatus::Deleted)
@@ -430,15 +435,15 @@ impl SyncService {
                     continue;
                 }
                 // Other records (of any connection) still linked to the contact.
-                let others: Vec<String> = self
-                    .ports
-                    .links
-                    .links_of(org, contact.id)
-                    .await?
-                    .into_iter()
-                    .filter(|l| !(l.connection_id == conn && seen.contains(&l.external_id)))
-                    .map(|l| l.external_id)
-                    .collect();
+                let mut others: Vec<&ProviderLink> = linked
+                    .get(&contact.id)
+                    .map(|ls| {
+                        ls.iter().filter(|l| !(l.connection_id == conn && seen.contains(&l.external_id))).collect()
+                    })
+                    .unwrap_or_default();
+                others
+                    .sort_unstable_by(|a, b| (a.connection_id, &a.external_id).cmp(&(b.connection_id, &b.external_id)));
+                let others: Vec<&str> = others.into_iter().map(|l| l.external_id.as_str()).collect();
                 let mut warnings = Vec::new();
                 let confidence = if others.is_empty() {
                     Confidence::High

@@ -196,6 +196,9 @@ where
     assert_eq!(store.find_link(a, conn.id, "ghl-42").await.unwrap().unwrap().external_version.as_deref(), Some("v2"));
     assert!(store.find_link(b, conn.id, "ghl-42").await.unwrap().is_none(), "links across orgs");
     assert!(store.links_of(b, id).await.unwrap().is_empty());
+    let many = store.links_of_many(a, &[id, ContactId::new_v7()]).await.unwrap();
+    assert_eq!(many, store.links_of(a, id).await.unwrap(), "links_of_many: the contacts' links, none for unknown ids");
+    assert!(store.links_of_many(b, &[id]).await.unwrap().is_empty(), "links_of_many across orgs");
     assert!(store.upsert_link(b, &link).await.is_err(), "B cannot link A's contact or connection");
     assert!(!store.delete_link(b, conn.id, "ghl-42").await.unwrap(), "B cannot delete A's link");
     assert!(store.delete_link(a, conn.id, "ghl-42").await.unwrap());

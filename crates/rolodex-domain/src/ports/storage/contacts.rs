@@ -317,6 +317,19 @@ pub trait LinkStore: Send + Sync + 'static {
     /// `Unexpected` on database failure.
     async fn links_of(&self, org: OrgId, contact: ContactId) -> Result<Vec<ProviderLink>, ContactStoreError>;
 
+    /// Every link of each of `contacts` at once (in any order). Stores override the default,
+    /// which asks one contact at a time.
+    ///
+    /// # Errors
+    /// `Unexpected` on database failure.
+    async fn links_of_many(&self, org: OrgId, contacts: &[ContactId]) -> Result<Vec<ProviderLink>, ContactStoreError> {
+        let mut out = Vec::new();
+        for c in contacts {
+            out.extend(self.links_of(org, *c).await?);
+        }
+        Ok(out)
+    }
+
     /// Removes a link; returns whether one existed.
     ///
     /// # Errors
