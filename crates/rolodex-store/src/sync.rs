@@ -27,7 +27,7 @@ use time::{OffsetDateTime, PrimitiveDateTime};
 
 use crate::backend::{Backend, Conn, OwnTask, each, insert_batch, read, tx};
 use crate::contacts::{
-    PARAMS_PER_STATEMENT, insert_contacts, link_row, load_contacts, refresh_children, search_text, upsert_links,
+    PARAMS_PER_STATEMENT, col, insert_contacts, link_row, load_contacts, refresh_children, search_text, upsert_links,
 };
 use crate::error::{DbError, DbResult};
 use crate::history::{AuditRow, audit_row_json, insert_audit};
@@ -264,7 +264,6 @@ async fn update_contacts(
             use diesel::sql_types::{Array, BigInt, Text, Timestamp};
             let mut out = HashSet::new();
             for chunk in list.chunks(5000) {
-                let col = |f: fn(&ContactUpdate) -> String| chunk.iter().map(f).collect::<Vec<String>>();
                 let expected: Vec<i64> = chunk.iter().map(|u| u.expected).collect();
                 let rows: Vec<ReturnedId> = diesel::sql_query(
                     "UPDATE contacts AS c SET fields = v.fields, tags = v.tags, custom = v.custom, \
@@ -274,12 +273,12 @@ async fn update_contacts(
                      WHERE c.id = v.id AND c.org_id = $8 AND c.version = v.expected RETURNING c.id",
                 )
                 .bind::<Timestamp, _>(now)
-                .bind::<Array<Text>, _>(col(|u| u.id.clone()))
+                .bind::<Array<Text>, _>(col(chunk, |u| u.id.as_str()))
                 .bind::<Array<BigInt>, _>(expected)
-                .bind::<Array<Text>, _>(col(|u| u.fields.clone()))
-                .bind::<Array<Text>, _>(col(|u| u.tags.clone()))
-                .bind::<Array<Text>, _>(col(|u| u.custom.clone()))
-                .bind::<Array<Text>, _>(col(|u| u.search_text.clone()))
+                .bind::<Array<Text>, _>(col(chunk, |u| u.fields.as_str()))
+                .bind::<Array<Text>, _>(col(chunk, |u| u.tags.as_str()))
+                .bind::<Array<Text>, _>(col(chunk, |u| u.custom.as_str()))
+                .bind::<Array<Text>, _>(col(chunk, |u| u.search_text.as_str()))
                 .bind::<Text, _>(org)
                 .load(&mut **c)
                 .await?;
