@@ -951,6 +951,50 @@ impl ContactStore for Store {
     }
 }
 
+/// The link column [`Store::links_among`] matches.
+#[derive(Clone, Copy)]
+enum LinkColumn {
+    ExternalId,
+    ContactId,
+}
+
+impl Store {
+    /// The links of `org` (of `connection`, when given) whose `column` is one of `values`, a chunk
+    /// of values per query.
+    async fn links_among(
+        &self,
+        org: OrgId,
+        connection: Option<ConnectionId>,
+        column: LinkColumn,
+        values: &[String],
+    ) -> Result<Vec<ProviderLink>, ContactStoreError> {
+        if values.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (org, connection) = (org.to_string(), connection.map(|c| c.to_string()));
+        let rows: Vec<LinkRow> = read!(self, |conn| {
+            let mut rows = Vec::with_capacity(values.len());
+            for chunk in values.chunks(PARAMS_PER_STATEMENT) {
+                let part: Vec<LinkRow> = each!(conn, |c| {
+                    let mut q = provider_links::table.filter(provider_links::org_id.eq(&org)).into_boxed();
+                    if let Some(k) = &connection {
+                        q = q.filter(provider_links::connection_id.eq(k));
+                    }
+                    q = match column {
+                        LinkColumn::ExternalId => q.filter(provider_links::external_id.eq_any(chunk)),
+                        LinkColumn::ContactId => q.filter(provider_links::contact_id.eq_any(chunk)),
+                    };
+                    q.select(LinkRow::as_select()).load(c).await
+                })?;
+                rows.extend(part);
+            }
+            Ok(rows)
+        })
+        .map_err(DbError::into_port)?;
+        rows.into_iter().map(from_link_row).collect::<DbResult<Vec<_>>>().map_err(DbError::into_port)
+    }
+}
+
 #[async_trait]
 impl LinkStore for Store {
     async fn upsert_link(&self, org: OrgId, link: &ProviderLink) -> Result<ProviderLink, ContactStoreError> {
@@ -985,28 +1029,7 @@ impl LinkStore for Store {
         connection: ConnectionId,
         external_ids: &[String],
     ) -> Result<Vec<ProviderLink>, ContactStoreError> {
-        if external_ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let (org, connection) = (org.to_string(), connection.to_string());
-        let rows: Vec<LinkRow> = read!(self, |conn| {
-            let mut rows = Vec::with_capacity(external_ids.len());
-            for chunk in external_ids.chunks(PARAMS_PER_STATEMENT) {
-                let part: Vec<LinkRow> = each!(conn, |c| {
-                    provider_links::table
-                        .filter(provider_links::org_id.eq(&org))
-                        .filter(provider_links::connection_id.eq(&connection))
-                        .filter(provider_links::external_id.eq_any(chunk))
-                        .select(LinkRow::as_select())
-                        .load(c)
-                        .await
-                })?;
-                rows.extend(part);
-            }
-            Ok(rows)
-        })
-        .map_err(DbError::into_port)?;
-        rows.into_iter().map(from_link_row).collect::<DbResult<Vec<_>>>().map_err(DbError::into_port)
+        self.links_among(org, Some(connection), LinkColumn::ExternalId, external_ids).await
     }
 
     async fn count_links(&self, org: OrgId, connection: ConnectionId) -> Result<u64, ContactStoreError> {
@@ -1043,28 +1066,8 @@ impl LinkStore for Store {
     }
 
     async fn links_of_many(&self, org: OrgId, contacts: &[ContactId]) -> Result<Vec<ProviderLink>, ContactStoreError> {
-        if contacts.is_empty() {
-            return Ok(Vec::new());
-        }
-        let org = org.to_string();
         let ids: Vec<String> = contacts.iter().map(ToString::to_string).collect();
-        let rows: Vec<LinkRow> = read!(self, |conn| {
-            let mut rows = Vec::new();
-            for chunk in ids.chunks(PARAMS_PER_STATEMENT) {
-                let part: Vec<LinkRow> = each!(conn, |c| {
-                    provider_links::table
-                        .filter(provider_links::org_id.eq(&org))
-                        .filter(provider_links::contact_id.eq_any(chunk))
-                        .select(LinkRow::as_select())
-                        .load(c)
-                        .await
-                })?;
-                rows.extend(part);
-            }
-            Ok(rows)
-        })
-        .map_err(DbError::into_port)?;
-        rows.into_iter().map(from_link_row).collect::<DbResult<Vec<_>>>().map_err(DbError::into_port)
+        self.links_among(org, None, LinkColumn::ContactId, &ids).await
     }
 
     async fn delete_link(

@@ -6,13 +6,13 @@ use rolodex_domain::matching::index::BlockLimits;
 use rolodex_domain::matching::{KeyKind, blocking_keys};
 use rolodex_domain::ports::storage::{
     Actor, ApplyBatch, ApplyChange, ApplyOp, ContactStore, ItemDecision, ItemOutcome, NewContact, NewSyncItem,
-    NewSyncRun, ReviewState, SyncKind, SyncRunStore, SyncStatus,
+    ReviewState, SyncRunStore,
 };
-use rolodex_domain::{ContactId, ContactStatus, IncomingContact, OrgId, SyncItemId, SyncRunId};
+use rolodex_domain::{ContactId, ContactStatus, IncomingContact, OrgId, SyncItemId};
 use rolodex_store::Store;
 use rolodex_testkit::store::contract::person;
 
-use crate::harness::{clock, pg_db, pg_store, sqlite};
+use crate::harness::{clock, executing_run, pg_db, pg_store, sqlite};
 
 /// Deletes one contact through `apply_batch` and another through `set_contact_status`; both keep
 /// exactly their e-mail and phone keys.
@@ -30,21 +30,7 @@ async fn soft_delete_drops_name_keys(store: &Store) {
     let (single, single_keys) = add("Bea", "bea@keyes.io", "+14155550102").await;
     assert!(batched_keys.iter().any(|k| k.kind == KeyKind::Name), "a name key to drop");
 
-    let run = store
-        .create_run(
-            org,
-            NewSyncRun {
-                id: SyncRunId::new_v7(),
-                user_id: None,
-                connection_id: None,
-                provider: "file".into(),
-                kind: SyncKind::Manual,
-                status: SyncStatus::Executing,
-                filters: serde_json::json!({}),
-            },
-        )
-        .await
-        .expect("run");
+    let run = executing_run(store, org).await;
     let item = SyncItemId::new_v7();
     let new_item = NewSyncItem {
         id: item,
@@ -56,9 +42,9 @@ async fn soft_delete_drops_name_keys(store: &Store) {
         recommendation: serde_json::json!({}),
         review: ReviewState::Approved,
     };
-    store.add_items(org, run.id, vec![new_item]).await.expect("item");
+    store.add_items(org, run, vec![new_item]).await.expect("item");
     let batch = ApplyBatch {
-        run_id: run.id,
+        run_id: run,
         actor: Actor::System("test".into()),
         changes: vec![ApplyChange {
             item_id: item,

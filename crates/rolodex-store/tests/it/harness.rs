@@ -78,3 +78,18 @@ pub struct Count {
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     pub n: i64,
 }
+
+/// A new manual run of `org` from a file, already executing.
+pub async fn executing_run(store: &Store, org: rolodex_domain::OrgId) -> rolodex_domain::SyncRunId {
+    use rolodex_domain::ports::storage::{NewSyncRun, SyncKind, SyncRunStore, SyncStatus};
+    let run = NewSyncRun {
+        id: rolodex_domain::SyncRunId::new_v7(),
+        user_id: None,
+        connection_id: None,
+        provider: "file".into(),
+        kind: SyncKind::Manual,
+        status: SyncStatus::Executing,
+        filters: serde_json::json!({}),
+    };
+    store.create_run(org, run).await.expect("run").id
+}

@@ -173,9 +173,9 @@ async fn an_update_adding_a_key_that_is_already_stored_applies() {
     use rolodex_domain::matching::{KeyKind, blocking_keys};
     use rolodex_domain::ports::storage::{
         Actor, ApplyBatch, ApplyChange, ApplyOp, ContactStore, ItemDecision, ItemOutcome, NewContact, NewSyncItem,
-        NewSyncRun, ReviewState, SyncKind, SyncRunStore, SyncStatus,
+        ReviewState, SyncRunStore,
     };
-    use rolodex_domain::{ContactFields, ContactId, ContactStatus, EmailAddress, SyncItemId, SyncRunId};
+    use rolodex_domain::{ContactFields, ContactId, ContactStatus, EmailAddress, SyncItemId};
 
     let Some(pg) = pg_db("stale_key_row").await else { return };
     let store = pg_store(&pg, clock()).await;
@@ -202,26 +202,12 @@ async fn an_update_adding_a_key_that_is_already_stored_applies() {
         .await
         .unwrap();
 
-    let run = store
-        .create_run(
-            org,
-            NewSyncRun {
-                id: SyncRunId::new_v7(),
-                user_id: None,
-                connection_id: None,
-                provider: "file".into(),
-                kind: SyncKind::Manual,
-                status: SyncStatus::Executing,
-                filters: serde_json::json!({}),
-            },
-        )
-        .await
-        .unwrap();
+    let run = crate::harness::executing_run(&store, org).await;
     let item = SyncItemId::new_v7();
     store
         .add_items(
             org,
-            run.id,
+            run,
             vec![NewSyncItem {
                 id: item,
                 incoming: IncomingContact { fields: after.clone(), ..IncomingContact::default() },
@@ -236,7 +222,7 @@ async fn an_update_adding_a_key_that_is_already_stored_applies() {
         .await
         .unwrap();
     let batch = ApplyBatch {
-        run_id: run.id,
+        run_id: run,
         actor: Actor::System("test".into()),
         changes: vec![ApplyChange {
             item_id: item,
