@@ -271,8 +271,9 @@ pub enum ApplyOp {
         /// The merged fields.
         fields: ContactFields,
     },
-    /// Soft-delete a contact (status `deleted`, version up by one; its index rows, links and
-    /// history stay) if it is still at `expected_version`.
+    /// Soft-delete a contact (status `deleted`, version up by one; its name keys go as with
+    /// `set_contact_status`, its e-mail and phone keys, links and history stay) if it is still at
+    /// `expected_version`.
     Delete {
         /// The contact.
         id: ContactId,
